@@ -1,1 +1,14 @@
-export {};
+export { CvdError, ConfigError, CONFIG_ERROR_CODES, isRetriable, toError } from './errors.js';
+export type { CvdErrorOptions, ConfigErrorCode } from './errors.js';
+export { createLogger, DEFAULT_REDACT_PATHS, LOG_LEVELS, REDACTED } from './logger.js';
+export type { Logger, LoggerOptions, LogLevel } from './logger.js';
+export { RateLimitedLog } from './rate-limited-log.js';
+export type { RateLimitedLogOptions } from './rate-limited-log.js';
+export { Backoff, retry, seededRandom, sleep } from './backoff.js';
+export type { BackoffOptions, RetryOptions } from './backoff.js';
+export { envBoolean, envDuration, envList, envLogLevel, envPort, isSecretName, parseDurationMs, parseEnv } from './env.js';
+export type { EnvSource } from './env.js';
+export { createMetricsRegistry, OPS_SERVER_ERROR_CODES, OpsServerError, startOpsServer } from './http-server.js';
+export type { HealthReport, OpsRoute, OpsServer, OpsServerOptions } from './http-server.js';
+export { LIFECYCLE_ERROR_CODES, LifecycleError, runService } from './lifecycle.js';
+export type { ProcessLike, RunServiceOptions, ServiceHandle } from './lifecycle.js';

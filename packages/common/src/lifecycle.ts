@@ -1,0 +1,124 @@
+import type { Logger } from 'pino';
+import { CvdError } from './errors.js';
+
+/** The slice of `process` that {@link runService} uses; tests pass a fake. */
+export interface ProcessLike {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+  exit(code: number): void;
+}
+
+/** Options of {@link runService}. */
+export interface RunServiceOptions {
+  readonly logger: Logger;
+  /** Connects and starts consuming; a throw (or rejection) fails start-up: exit code 1. */
+  readonly start: () => void | Promise<void>;
+  /**
+   * Drains in order: stop consuming → flush sink → commit → disconnect. Called at most
+   * once, also after a failed start (to release what was half-opened).
+   */
+  readonly stop: () => void | Promise<void>;
+  /** A stop taking longer than this is abandoned with exit code 1. @defaultValue 30_000 */
+  readonly stopTimeoutMs?: number;
+  /** @defaultValue the real `process` */
+  readonly process?: ProcessLike;
+}
+
+export interface ServiceHandle {
+  /** Resolves `true` once start() finished, `false` if it failed. */
+  readonly started: Promise<boolean>;
+  /** Stops (once), then exits with `exitCode`. Every call returns the same promise. */
+  shutdown(reason: string, exitCode?: number): Promise<void>;
+}
+
+export const LIFECYCLE_ERROR_CODES = ['already-running', 'stop-timeout'] as const;
+export class LifecycleError extends CvdError<(typeof LIFECYCLE_ERROR_CODES)[number]> {}
+
+const installed = new WeakSet<ProcessLike>();
+
+/**
+ * Runs a service: start(), then waits for SIGTERM/SIGINT to call stop() once and exit 0.
+ * A second signal while stopping forces exit 1. A failed start, an uncaught exception or
+ * an unhandled rejection is logged as fatal and shuts down with exit 1 (the process state
+ * cannot be trusted after either, which is also Node's default).
+ */
+export function runService(options: RunServiceOptions): ServiceHandle {
+  const proc = options.process ?? (process as unknown as ProcessLike);
+  if (installed.has(proc)) {
+    throw new LifecycleError('already-running', 'runService() was already called in this process');
+  }
+  installed.add(proc);
+  const { logger } = options;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+  let shuttingDown: Promise<void> | undefined;
+
+  const onSignal = (...args: unknown[]): void => {
+    const signal = String(args[0]);
+    if (shuttingDown !== undefined) {
+      logger.warn({ signal }, 'second signal while stopping; forcing exit');
+      proc.exit(1);
+      return;
+    }
+    void shutdown(`signal ${signal}`, 0);
+  };
+  const onUncaught = (...args: unknown[]): void => {
+    logger.fatal({ err: args[0] }, 'uncaught exception');
+    void shutdown('uncaught exception', 1);
+  };
+  const onUnhandled = (...args: unknown[]): void => {
+    logger.fatal({ err: args[0] }, 'unhandled promise rejection');
+    void shutdown('unhandled rejection', 1);
+  };
+  proc.on('SIGTERM', onSignal);
+  proc.on('SIGINT', onSignal);
+  proc.on('uncaughtException', onUncaught);
+  proc.on('unhandledRejection', onUnhandled);
+
+  function shutdown(reason: string, exitCode = 0): Promise<void> {
+    shuttingDown ??= (async () => {
+      logger.info({ reason }, 'stopping');
+      let code = exitCode;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          Promise.resolve().then(() => options.stop()),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new LifecycleError('stop-timeout', `stop() did not finish within ${stopTimeoutMs} ms`)),
+              stopTimeoutMs,
+            );
+          }),
+        ]);
+        logger.info({ exitCode: code }, 'stopped');
+      } catch (err) {
+        code = 1;
+        logger.error({ err }, 'stop failed');
+      } finally {
+        clearTimeout(timer);
+      }
+      proc.off('SIGTERM', onSignal);
+      proc.off('SIGINT', onSignal);
+      proc.off('uncaughtException', onUncaught);
+      proc.off('unhandledRejection', onUnhandled);
+      installed.delete(proc);
+      proc.exit(code);
+    })();
+    return shuttingDown;
+  }
+
+  logger.info('starting');
+  const started = Promise.resolve()
+    .then(() => options.start())
+    .then(
+      () => {
+        logger.info('started');
+        return true;
+      },
+      (err: unknown) => {
+        logger.fatal({ err }, 'start failed');
+        void shutdown('start failed', 1);
+        return false;
+      },
+    );
+  return { started, shutdown };
+}

@@ -1,1 +1,30 @@
-export {};
+/**
+ * `@cvd/engine` — the pure CVD engine: exact decimals and the 1-minute bar reducer.
+ * No I/O, no clock: time arrives with the trades and the caller's watermark.
+ */
+export {
+  Decimal,
+  DECIMAL_PARSE_ERRORS,
+  MAX_DECIMAL_LENGTH,
+  decimal,
+  parseDecimal,
+  type DecimalParseError,
+  type DecimalParseResult,
+} from './decimal.js';
+export { ENGINE_ERROR_CODES, EngineError, type EngineErrorCode } from './errors.js';
+export { DEFAULT_OPTIONS, MINUTE_MS, expiresAt, finalAt, minuteOf, resolveOptions, type EngineOptions } from './options.js';
+export {
+  INVALID_TRADE_REASONS,
+  MARKETS,
+  symbolKey,
+  validateTrade,
+  type EngineTrade,
+  type InvalidTradeReason,
+  type Market,
+  type ParsedTrade,
+  type TradeValidation,
+} from './trade.js';
+export type { BarRow } from './bar.js';
+export { createState, type EngineState } from './state.js';
+export { applyBatch, type BatchResult, type BatchStats, type RejectReason, type RejectedTrade } from './engine.js';
+export { STATE_FORMAT, STATE_VERSION, deserializeState, serializeState } from './serialize.js';

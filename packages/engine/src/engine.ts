@@ -1,0 +1,192 @@
+/**
+ * The bar reducer: `(state, trades, watermark) -> bar upserts`, pure and deterministic.
+ *
+ * Per batch: each trade is validated, deduplicated, checked against the horizon and applied
+ * to its minute's bar; then the CVD chain of every symbol that changed is re-linked, the
+ * watermark advances, bars past `m + 60s + grace` turn final, every changed bar is emitted
+ * once (its latest version) and bars past the horizon are dropped into the chain tail.
+ */
+import { addTrade, createBar, toRow, type Bar, type BarRow } from './bar.js';
+import { EngineError } from './errors.js';
+import { expiresAt, finalAt, MINUTE_MS } from './options.js';
+import { classifyId, enforceHoleCap, recordId, settleExpired } from './sequence.js';
+import { createSymbolState, findBar, relinkChain, type EngineState, type SymbolState } from './state.js';
+import { validateTrade, type EngineTrade, type InvalidTradeReason } from './trade.js';
+
+/** Why a trade was not applied (duplicates are only counted, not listed). */
+export type RejectReason =
+  | InvalidTradeReason
+  /** Its minute is past the horizon: needs an explicit rebuild. */
+  | 'beyond-horizon'
+  /** Its agg id lies in a settled part of the sequence (see README). */
+  | 'settled-id';
+
+export interface RejectedTrade {
+  /** Position in the batch. */
+  readonly index: number;
+  readonly trade: unknown;
+  readonly reason: RejectReason;
+  readonly detail: string;
+}
+
+export interface BatchStats {
+  /** Trades applied to a bar (including late revisions). */
+  applied: number;
+  /** Trades dropped because their (market, symbol, aggId) was already applied. */
+  duplicates: number;
+  /** Applied trades whose bar was already final (the bar and the later CVD chain were revised). */
+  lateRevisions: number;
+  /** Trades not applied because they are past the horizon (`beyond-horizon` and `settled-id`). */
+  lateBeyondHorizon: number;
+  /** Trades that failed validation. */
+  invalid: number;
+  /** Open agg-id holes settled because `maxHolesPerSymbol` was exceeded. */
+  holesEvicted: number;
+}
+
+export interface BatchResult {
+  /** Changed bars, latest version, each at most once, by symbol (first-seen order) then ts. */
+  readonly upserts: BarRow[];
+  readonly stats: BatchStats;
+  /** Invalid and too-late trades, for dead-lettering and metrics. */
+  readonly rejected: RejectedTrade[];
+}
+
+interface Touched {
+  readonly dirty: Set<Bar>;
+  /** Bars with index > this may have a stale cvd_open. */
+  chainFrom: number;
+}
+
+/**
+ * Applies a batch of trades, then advances the watermark to `max(previous, watermarkMs)`.
+ * Trades are judged late against the watermark *before* this batch. Mutates `state`.
+ * Never throws on a bad trade; throws `EngineError('invalid-watermark')` if `watermarkMs` is
+ * not a finite number.
+ */
+export function applyBatch(state: EngineState, trades: readonly EngineTrade[], watermarkMs: number): BatchResult {
+  if (typeof watermarkMs !== 'number' || !Number.isFinite(watermarkMs)) {
+    throw new EngineError('invalid-watermark', `watermark must be a finite number, got ${String(watermarkMs)}`);
+  }
+  const options = state.options;
+  const stats: BatchStats = {
+    applied: 0,
+    duplicates: 0,
+    lateRevisions: 0,
+    lateBeyondHorizon: 0,
+    invalid: 0,
+    holesEvicted: 0,
+  };
+  const rejected: RejectedTrade[] = [];
+  const touched = new Map<SymbolState, Touched>();
+  const previousWatermark = state.watermarkMs;
+
+  const touch = (sym: SymbolState): Touched => {
+    let t = touched.get(sym);
+    if (t === undefined) {
+      t = { dirty: new Set(), chainFrom: Number.POSITIVE_INFINITY };
+      touched.set(sym, t);
+    }
+    return t;
+  };
+
+  for (let index = 0; index < trades.length; index++) {
+    const raw: unknown = trades[index];
+    const validation = validateTrade(raw);
+    if (!validation.ok) {
+      stats.invalid++;
+      rejected.push({ index, trade: raw, reason: validation.reason, detail: validation.detail });
+      continue;
+    }
+    const trade = validation.trade;
+    let sym = state.symbols.get(trade.key);
+    const cls = sym === undefined ? 'new' : classifyId(sym.seq, trade.aggId);
+    if (cls === 'seen') {
+      stats.duplicates++;
+      continue;
+    }
+    if (expiresAt(options, trade.minute) <= previousWatermark) {
+      stats.lateBeyondHorizon++;
+      rejected.push({ index, trade: raw, reason: 'beyond-horizon', detail: `minute ${trade.minute}` });
+      continue;
+    }
+    if (cls === 'settled') {
+      stats.lateBeyondHorizon++;
+      rejected.push({ index, trade: raw, reason: 'settled-id', detail: `aggId ${trade.aggId}` });
+      continue;
+    }
+    if (sym === undefined) {
+      sym = createSymbolState(options, trade.key, trade.market, trade.symbol);
+      state.symbols.set(trade.key, sym);
+    }
+    const t = touch(sym);
+    const bars = sym.bars;
+    let at = findBar(bars, trade.minute);
+    if (at < 0) {
+      at = -at - 1;
+      const previous = bars[at - 1];
+      const open = previous === undefined ? sym.cvdBase : previous.cvdOpen.add(previous.delta);
+      bars.splice(at, 0, createBar(trade.minute, open, finalAt(options, trade.minute) <= previousWatermark));
+    }
+    const bar = bars[at]!;
+    if (bar.final) stats.lateRevisions++;
+    addTrade(bar, {
+      id: trade.aggId,
+      price: trade.price,
+      qty: trade.qty,
+      buyerMaker: trade.buyerMaker,
+      count: trade.count,
+      recovered: trade.recovered,
+    });
+    t.dirty.add(bar);
+    // A bar that is not the newest changes the cvd_open of every later bar.
+    if (at < bars.length - 1 && at < t.chainFrom) t.chainFrom = at;
+    stats.applied++;
+
+    for (const adj of recordId(sym.seq, trade.aggId, trade.minute)) {
+      const ownerAt = findBar(bars, adj.owner);
+      if (ownerAt < 0) continue; // owner left the horizon: its final row cannot change any more
+      const owner = bars[ownerAt]!;
+      owner.missingAggIds += adj.delta;
+      t.dirty.add(owner);
+    }
+    stats.holesEvicted += enforceHoleCap(sym.seq, options.maxHolesPerSymbol);
+  }
+
+  for (const [sym, t] of touched) {
+    if (t.chainFrom !== Number.POSITIVE_INFINITY) relinkChain(sym, t.chainFrom + 1, (bar) => t.dirty.add(bar));
+  }
+
+  const watermark = Math.max(previousWatermark, watermarkMs);
+  state.watermarkMs = watermark;
+  const upserts: BarRow[] = [];
+  // Minutes whose expiry is <= watermark are past the horizon.
+  const expiredUpTo = watermark - MINUTE_MS - options.graceMs - options.horizonMs;
+  for (const sym of state.symbols.values()) {
+    const bars = sym.bars;
+    let dirty = touched.get(sym)?.dirty;
+    // Final bars form a prefix (finality is monotone in ts), so scan the forming suffix only.
+    for (let i = bars.length - 1; i >= 0; i--) {
+      const bar = bars[i]!;
+      if (bar.final) break;
+      if (finalAt(options, bar.ts) <= watermark) {
+        bar.final = true;
+        if (dirty === undefined) dirty = touch(sym).dirty;
+        dirty.add(bar);
+      }
+    }
+    if (dirty !== undefined && dirty.size > 0) {
+      const changed = [...dirty].sort((a, b) => a.ts - b.ts);
+      for (const bar of changed) upserts.push(toRow(bar, sym.market, sym.symbol));
+    }
+    let expired = 0;
+    while (expired < bars.length && expiresAt(options, bars[expired]!.ts) <= watermark) expired++;
+    if (expired > 0) {
+      const lastExpired = bars[expired - 1]!;
+      sym.cvdBase = lastExpired.cvdOpen.add(lastExpired.delta);
+      bars.splice(0, expired);
+    }
+    settleExpired(sym.seq, expiredUpTo);
+  }
+  return { upserts, stats, rejected };
+}

@@ -1,0 +1,211 @@
+/**
+ * Exact, versioned JSON snapshots of the engine state.
+ *
+ * Only what cannot be derived is stored: per bar its trades `[aggId, price, signedQty]`
+ * (canonical decimal strings) plus the counters that need per-trade data we do not keep
+ * (`trades`, `recovered`, `missingAggIds`). Sums, OHLC, the CVD path and the chain
+ * (`cvd_open` of every bar, from the symbol's `cvdBase`) are rebuilt on restore, so a
+ * snapshot cannot be internally inconsistent. Restoring and replaying the trades that followed
+ * the snapshot yields exactly the rows the lost state would have produced.
+ */
+import { addTrade, createBar, type Bar } from './bar.js';
+import { Decimal, parseDecimal } from './decimal.js';
+import { EngineError } from './errors.js';
+import { MINUTE_MS, resolveOptions } from './options.js';
+import type { Hole, SequenceState } from './sequence.js';
+import { relinkChain, type EngineState, type SymbolState } from './state.js';
+import { MARKETS, symbolKey, type Market } from './trade.js';
+
+export const STATE_FORMAT = 'cvd-engine-state';
+export const STATE_VERSION = 1;
+
+type EntryJson = [id: number, price: string, signedQty: string];
+type HoleJson = [lo: number, hi: number, owner: number];
+
+interface BarJson {
+  ts: number;
+  final: boolean;
+  trades: number;
+  recovered: number;
+  missingAggIds: number;
+  entries: EntryJson[];
+}
+
+interface SymbolJson {
+  market: Market;
+  symbol: string;
+  cvdBase: string;
+  seq: { minId: number | null; maxId: number | null; minIdOwner: number; settledId: number; holes: HoleJson[] };
+  bars: BarJson[];
+}
+
+interface StateJson {
+  format: typeof STATE_FORMAT;
+  version: typeof STATE_VERSION;
+  options: { graceMs: number; horizonMs: number; maxHolesPerSymbol: number; anchors: Record<string, string> };
+  watermarkMs: number | null;
+  symbols: SymbolJson[];
+}
+
+/** JSON snapshot of `state` (see README "State format"). Deterministic for a given state. */
+export function serializeState(state: EngineState): string {
+  const o = state.options;
+  const json: StateJson = {
+    format: STATE_FORMAT,
+    version: STATE_VERSION,
+    options: {
+      graceMs: o.graceMs,
+      horizonMs: o.horizonMs,
+      maxHolesPerSymbol: o.maxHolesPerSymbol,
+      anchors: { ...o.anchors },
+    },
+    watermarkMs: Number.isFinite(state.watermarkMs) ? state.watermarkMs : null,
+    symbols: [...state.symbols.values()].map((sym) => ({
+      market: sym.market,
+      symbol: sym.symbol,
+      cvdBase: sym.cvdBase.toString(),
+      seq: {
+        minId: sym.seq.minId,
+        maxId: sym.seq.maxId,
+        minIdOwner: sym.seq.minIdOwner,
+        settledId: sym.seq.settledId,
+        holes: sym.seq.holes.map((h): HoleJson => [h.lo, h.hi, h.owner]),
+      },
+      bars: sym.bars.map((bar) => ({
+        ts: bar.ts,
+        final: bar.final,
+        trades: bar.trades,
+        recovered: bar.recovered,
+        missingAggIds: bar.missingAggIds,
+        entries: bar.entries.map((e): EntryJson => [e.id, e.price.toString(), e.signedQty.toString()]),
+      })),
+    })),
+  };
+  return JSON.stringify(json);
+}
+
+function corrupt(path: string, what: string): never {
+  throw new EngineError('invalid-state', `state snapshot: ${path}: ${what}`);
+}
+
+function obj(v: unknown, path: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) corrupt(path, 'expected an object');
+  return v as Record<string, unknown>;
+}
+
+function arr(v: unknown, path: string): unknown[] {
+  if (!Array.isArray(v)) corrupt(path, 'expected an array');
+  return v;
+}
+
+function int(v: unknown, path: string, min = Number.MIN_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) corrupt(path, `expected an integer >= ${min}`);
+  return v;
+}
+
+function dec(v: unknown, path: string): Decimal {
+  const r = parseDecimal(v, { signed: true });
+  if (!r.ok) corrupt(path, `bad decimal (${r.error})`);
+  return r.value;
+}
+
+function readBar(v: unknown, path: string): Bar {
+  const b = obj(v, path);
+  const ts = int(b.ts, `${path}.ts`, 0);
+  if (ts % MINUTE_MS !== 0) corrupt(`${path}.ts`, 'not a minute');
+  if (typeof b.final !== 'boolean') corrupt(`${path}.final`, 'expected a boolean');
+  const bar = createBar(ts, Decimal.ZERO, b.final); // cvdOpen is re-linked by the caller
+  const entries = arr(b.entries, `${path}.entries`);
+  if (entries.length === 0) corrupt(`${path}.entries`, 'a bar needs at least one trade');
+  let previousId = -1;
+  entries.forEach((ev, i) => {
+    const p = `${path}.entries[${i}]`;
+    const e = arr(ev, p);
+    const id = int(e[0], `${p}[0]`, 0);
+    if (id <= previousId) corrupt(p, 'ids must increase');
+    previousId = id;
+    const price = dec(e[1], `${p}[1]`);
+    const signedQty = dec(e[2], `${p}[2]`);
+    if (price.sign() <= 0 || signedQty.isZero()) corrupt(p, 'price must be > 0 and qty non-zero');
+    const buyerMaker = signedQty.sign() < 0;
+    addTrade(bar, { id, price, qty: buyerMaker ? signedQty.neg() : signedQty, buyerMaker, count: 0, recovered: false });
+  });
+  bar.trades = int(b.trades, `${path}.trades`, entries.length);
+  bar.recovered = int(b.recovered, `${path}.recovered`, 0);
+  if (bar.recovered > entries.length) corrupt(`${path}.recovered`, 'more than the bar has trades');
+  bar.missingAggIds = int(b.missingAggIds, `${path}.missingAggIds`, 0);
+  return bar;
+}
+
+function readSequence(v: unknown, path: string): SequenceState {
+  const s = obj(v, path);
+  const minId = s.minId === null ? null : int(s.minId, `${path}.minId`, 0);
+  const maxId = s.maxId === null ? null : int(s.maxId, `${path}.maxId`, 0);
+  if ((minId === null) !== (maxId === null) || (minId !== null && maxId !== null && maxId < minId)) {
+    corrupt(path, 'inconsistent minId/maxId');
+  }
+  const holes: Hole[] = arr(s.holes, `${path}.holes`).map((hv, i) => {
+    const p = `${path}.holes[${i}]`;
+    const h = arr(hv, p);
+    return { lo: int(h[0], `${p}[0]`, 0), hi: int(h[1], `${p}[1]`, 0), owner: int(h[2], `${p}[2]`, 0) };
+  });
+  let floor = minId ?? 0;
+  for (const [i, h] of holes.entries()) {
+    if (minId === null || maxId === null || h.lo <= floor || h.hi < h.lo || h.hi >= maxId) {
+      corrupt(`${path}.holes[${i}]`, 'holes must be sorted, disjoint and inside (minId, maxId)');
+    }
+    floor = h.hi + 1;
+  }
+  return {
+    minId,
+    maxId,
+    minIdOwner: int(s.minIdOwner, `${path}.minIdOwner`, 0),
+    settledId: int(s.settledId, `${path}.settledId`, -1),
+    holes,
+  };
+}
+
+/** Restores a state written by {@link serializeState}; throws `EngineError('invalid-state')` if corrupt. */
+export function deserializeState(text: string): EngineState {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new EngineError('invalid-state', 'state snapshot is not JSON', { cause });
+  }
+  const root = obj(parsed, '$');
+  if (root.format !== STATE_FORMAT) corrupt('$.format', `expected ${STATE_FORMAT}`);
+  if (root.version !== STATE_VERSION) corrupt('$.version', `unsupported version ${String(root.version)}`);
+  let options;
+  try {
+    options = resolveOptions(obj(root.options, '$.options'));
+  } catch (cause) {
+    throw new EngineError('invalid-state', 'state snapshot: bad options', { cause });
+  }
+  const watermarkMs = root.watermarkMs === null ? Number.NEGATIVE_INFINITY : int(root.watermarkMs, '$.watermarkMs');
+  const symbols = new Map<string, SymbolState>();
+  arr(root.symbols, '$.symbols').forEach((sv, i) => {
+    const path = `$.symbols[${i}]`;
+    const s = obj(sv, path);
+    const market = s.market;
+    if (!MARKETS.includes(market as Market)) corrupt(`${path}.market`, 'unknown market');
+    if (typeof s.symbol !== 'string' || s.symbol.length === 0) corrupt(`${path}.symbol`, 'expected a symbol');
+    const key = symbolKey(market as Market, s.symbol);
+    if (symbols.has(key)) corrupt(path, `duplicate symbol ${key}`);
+    const bars = arr(s.bars, `${path}.bars`).map((bv, j) => readBar(bv, `${path}.bars[${j}]`));
+    for (let j = 1; j < bars.length; j++) {
+      if (bars[j]!.ts <= bars[j - 1]!.ts) corrupt(`${path}.bars[${j}]`, 'bars must be sorted by ts');
+      if (bars[j - 1]!.final === false && bars[j]!.final) corrupt(`${path}.bars[${j}]`, 'final bars must be a prefix');
+    }
+    const sym: SymbolState = {
+      market: market as Market,
+      symbol: s.symbol,
+      cvdBase: dec(s.cvdBase, `${path}.cvdBase`),
+      seq: readSequence(s.seq, `${path}.seq`),
+      bars,
+    };
+    relinkChain(sym, 0, () => undefined);
+    symbols.set(key, sym);
+  });
+  return { options, watermarkMs, symbols };
+}

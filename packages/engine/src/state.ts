@@ -1,0 +1,78 @@
+/** Engine state: per (market, symbol) the CVD chain tail, agg-id bookkeeping and retained bars. */
+import { cvdClose, type Bar } from './bar.js';
+import { Decimal, decimal } from './decimal.js';
+import { resolveOptions, type EngineOptions } from './options.js';
+import { emptySequence, type SequenceState } from './sequence.js';
+import type { Market } from './trade.js';
+
+export interface SymbolState {
+  readonly market: Market;
+  readonly symbol: string;
+  /** CVD after every bar that left the horizon (the anchor before that). */
+  cvdBase: Decimal;
+  readonly seq: SequenceState;
+  /** Bars inside the horizon, sorted by ts; a chain: bar[i].cvdOpen = cvdClose(bar[i-1]). */
+  bars: Bar[];
+}
+
+/**
+ * The whole engine state. Treat it as opaque: mutate it only through `applyBatch`, persist it
+ * only through `serializeState`.
+ */
+export interface EngineState {
+  readonly options: EngineOptions;
+  /** Highest watermark seen; -Infinity before the first batch. */
+  watermarkMs: number;
+  /** Keyed `market:SYMBOL`, in first-seen order. */
+  readonly symbols: Map<string, SymbolState>;
+}
+
+/** A fresh state; throws `EngineError('invalid-options')` on bad options. */
+export function createState(options: Partial<EngineOptions> = {}): EngineState {
+  return { options: resolveOptions(options), watermarkMs: Number.NEGATIVE_INFINITY, symbols: new Map() };
+}
+
+export function createSymbolState(options: EngineOptions, key: string, market: Market, symbol: string): SymbolState {
+  const anchor = options.anchors[key];
+  return {
+    market,
+    symbol,
+    cvdBase: anchor === undefined ? Decimal.ZERO : decimal(anchor),
+    seq: emptySequence(),
+    bars: [],
+  };
+}
+
+/** Index of the bar with `ts`, or `-(insertion point) - 1`. */
+export function findBar(bars: readonly Bar[], ts: number): number {
+  // Fast path: trades mostly land in the newest bar.
+  const lastIndex = bars.length - 1;
+  const last = bars[lastIndex];
+  if (last !== undefined) {
+    if (last.ts === ts) return lastIndex;
+    if (ts > last.ts) return -bars.length - 1;
+  }
+  let lo = 0;
+  let hi = lastIndex;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = bars[mid]!.ts;
+    if (m < ts) lo = mid + 1;
+    else if (m > ts) hi = mid - 1;
+    else return mid;
+  }
+  return -lo - 1;
+}
+
+/** Re-links the CVD chain from bar `from` on; calls `changed` for every bar whose cvd_open moved. */
+export function relinkChain(sym: SymbolState, from: number, changed: (bar: Bar) => void): void {
+  const bars = sym.bars;
+  for (let i = Math.max(0, from); i < bars.length; i++) {
+    const bar = bars[i]!;
+    const open = i === 0 ? sym.cvdBase : cvdClose(bars[i - 1]!);
+    if (!open.eq(bar.cvdOpen)) {
+      bar.cvdOpen = open;
+      changed(bar);
+    }
+  }
+}

@@ -35,7 +35,7 @@ export function checkTrade(t: AggTrade): string | undefined {
   if (!isMarket(t.market)) return `unknown market ${JSON.stringify(t.market)}`;
   if (!isSymbol(t.symbol)) return `invalid symbol ${JSON.stringify(t.symbol)}`;
   for (const f of ['aggId', 'firstId', 'lastId', 'tradeTimeMs', 'eventTimeMs', 'receivedAtMs'] as const) {
-    if (!isCount(t[f])) return `${f} must be a non-negative safe integer, got ${String(t[f])}`;
+    if (!isCount(t[f])) return `${f} must be an integer in [0, 2^53-2], got ${String(t[f])}`;
   }
   if (t.firstId > t.lastId) return `firstId ${t.firstId} > lastId ${t.lastId}`;
   if (!isDecimal(t.price)) return `price ${JSON.stringify(t.price)} is not a decimal string`;

@@ -1,4 +1,4 @@
-export { MARKETS, isMarket, isDecimal, isSignedDecimal, isSymbol } from './values.js';
+export { MARKETS, MAX_LONG, isMarket, isDecimal, isSignedDecimal, isSymbol } from './values.js';
 export type { Market } from './values.js';
 export { key, parseKey } from './key.js';
 export type { MarketSymbol } from './key.js';

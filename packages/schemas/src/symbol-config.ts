@@ -35,7 +35,7 @@ export function checkSymbolConfig(c: SymbolConfig): string | undefined {
   if (!isSymbol(c.symbol)) return `invalid symbol ${JSON.stringify(c.symbol)}`;
   if (typeof c.enabled !== 'boolean') return 'enabled must be a boolean';
   if (typeof c.source !== 'string' || c.source.length === 0) return 'source must be a non-empty string';
-  if (!isCount(c.updatedAtMs)) return `updatedAtMs must be a non-negative safe integer, got ${String(c.updatedAtMs)}`;
+  if (!isCount(c.updatedAtMs)) return `updatedAtMs must be an integer in [0, 2^53-2], got ${String(c.updatedAtMs)}`;
   if (c.anchorCvd !== null && !isSignedDecimal(c.anchorCvd)) return `anchorCvd ${JSON.stringify(c.anchorCvd)} is not a decimal string`;
   if (c.notes !== null) {
     if (typeof c.notes !== 'object') return 'notes must be a string map';

@@ -27,7 +27,13 @@ export function isSymbol(value: unknown): value is string {
   return typeof value === 'string' && SYMBOL.test(value);
 }
 
-/** Non-negative safe integer (ids, epoch ms). */
+/**
+ * Largest long avsc encodes and decodes as a JS number: 2^53 − 2 (it keeps one value of
+ * headroom below `Number.MAX_SAFE_INTEGER`). Binance ids are far below it.
+ */
+export const MAX_LONG = 9_007_199_254_740_990;
+
+/** Non-negative integer that survives a long as a JS number (ids, epoch ms). */
 export function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_LONG;
 }

@@ -1,7 +1,7 @@
 import type avro from 'avsc';
 import { WRITER_SCHEMAS, type RecordKind, type SchemaDescriptor } from './avro-schemas.js';
 import { checkBounds } from './harden.js';
-import { fail, ok, type DecodeResult } from './schema-error.js';
+import { fail, ok, SchemaError, type DecodeResult } from './schema-error.js';
 
 /**
  * Wire format: `[0xC5][schema id][Avro binary body]`.
@@ -21,7 +21,13 @@ export function frame(writer: SchemaDescriptor, value: unknown): Buffer {
   for (;;) {
     scratch[0] = WIRE_MAGIC;
     scratch[1] = writer.id;
-    const end = writer.type.encode(value, scratch, HEADER_BYTES);
+    let end: number;
+    try {
+      end = writer.type.encode(value, scratch, HEADER_BYTES);
+    } catch (err) {
+      // Callers validate first; this only catches a validator that missed a case.
+      throw new SchemaError('invalid-value', `cannot encode ${writer.kind} v${writer.version}`, { cause: err });
+    }
     if (end >= 0) return Buffer.from(scratch.subarray(0, end));
     // avsc returns minus the missing byte count when the buffer is too small.
     scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));

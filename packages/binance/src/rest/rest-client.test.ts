@@ -99,6 +99,24 @@ describe('aggTrades', () => {
     }
   });
 
+  it('spotTimeUnit MICROSECOND asks spot for microseconds and keeps tradeTimeUs', async () => {
+    const seen: (string | undefined)[] = [];
+    handler = (_u, res, req) => {
+      seen.push(req.headers['x-mbx-time-unit'] as string | undefined);
+      json(res, [{ ...row(1), T: 1_700_000_000_123_456 }]);
+    };
+    const c = client(fakeClock(), { spotTimeUnit: 'MICROSECOND' });
+    const [t] = await c.aggTrades({ market: 'spot', symbol: 'BTCUSDT' });
+    assert.equal(t?.tradeTimeMs, 1_700_000_000_123);
+    assert.equal(t?.tradeTimeUs, 1_700_000_000_123_456);
+    handler = (_u, res, req) => {
+      seen.push(req.headers['x-mbx-time-unit'] as string | undefined);
+      json(res, [row(1)]);
+    };
+    await c.aggTrades({ market: 'usdm', symbol: 'BTCUSDT' });
+    assert.deepEqual(seen, ['MICROSECOND', undefined]);
+  });
+
   it('URL-encodes non-ASCII symbols', async () => {
     handler = (_u, res) => json(res, []);
     await client(fakeClock()).aggTrades({ market: 'spot', symbol: '币安人生USDT', startTime: 1, endTime: 2 });

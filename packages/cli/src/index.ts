@@ -1,1 +1,2 @@
-export {};
+export { main, HELP } from './main.js';
+export { parseCliEnv, CliUsageError, type CliEnv } from './env.js';

@@ -1,1 +1,22 @@
-export {};
+export { StackError, STACK_ERROR_CODES, type StackErrorCode } from './errors.js';
+export { findJavaRuntimes, pickJava, parseJavaMajor, type JavaRuntime } from './java.js';
+export { findRepoRoot, readVersions, defaultCacheDir, defaultStackDir, type InfraVersions } from './paths.js';
+export { freePort, freePorts, isPortFree, canConnect } from './ports.js';
+export { provision, isCacheWarm, type Artifacts } from './provision.js';
+export { kafkaHealthy, kafkaProperties, type KafkaPorts } from './kafka.js';
+export { questdbHealthy, questdbServerConf, type QuestDbPorts } from './questdb.js';
+export { isAlive, terminate, commandLine } from './process.js';
+export {
+  launchStack,
+  stackUp,
+  stackDown,
+  stackStatus,
+  readState,
+  pickRuntimes,
+  DEFAULT_KAFKA_PORTS,
+  DEFAULT_QUESTDB_PORTS,
+  type StackOptions,
+  type StackEndpoints,
+  type ComponentStatus,
+  type ComponentInfo,
+} from './stack.js';

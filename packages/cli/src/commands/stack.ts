@@ -1,0 +1,76 @@
+import { stackDown, stackStatus, stackUp, type StackEndpoints, type StackOptions } from '@cvd/stack';
+import { CliUsageError, parseCliEnv } from '../env.js';
+
+export const STACK_HELP = `Usage: cvd stack <up|status|down>
+
+Runs real Kafka (KRaft, single node) and QuestDB natively from Maven Central artifacts.
+
+  up       fetch the servers on first use (needs Maven), start both, wait until healthy
+  status   healthy / unhealthy / down per component, with ports and pids (exit 1 if not all healthy)
+  down     SIGTERM both servers (SIGKILL after 30 s) and wait until they are gone
+
+Environment:
+  CVD_KAFKA_PORT (9092), CVD_KAFKA_CONTROLLER_PORT (9093),
+  CVD_QUESTDB_HTTP_PORT (9000), CVD_QUESTDB_PG_PORT (8812), CVD_QUESTDB_ILP_PORT (9009),
+  CVD_QUESTDB_MIN_PORT (9003), CVD_STACK_HOST (127.0.0.1),
+  CVD_CACHE_DIR (<repo>/.cache/infra), CVD_STACK_DIR (<repo>/.stack),
+  JAVA_HOME, or CVD_KAFKA_JAVA_HOME / CVD_QUESTDB_JAVA_HOME per server.
+`;
+
+export function stackOptionsFromEnv(progress: (line: string) => void): StackOptions {
+  const env = parseCliEnv();
+  return {
+    host: env.host,
+    kafkaPorts: env.kafkaPorts,
+    questdbPorts: env.questdbPorts,
+    ...(env.cacheDir ? { cacheDir: env.cacheDir } : {}),
+    ...(env.stackDir ? { stackDir: env.stackDir } : {}),
+    progress,
+  };
+}
+
+export function describeEndpoints(e: StackEndpoints): string {
+  const lines = [
+    `Kafka ${e.kafka.version}    brokers ${e.kafka.brokers}   (pid ${e.kafka.pid}, log ${e.kafka.logFile})`,
+    `QuestDB ${e.questdb.version}  ${e.questdb.httpUrl}  pg-wire ${e.host}:${e.questdb.ports.pg}  ilp/tcp ${e.host}:${e.questdb.ports.ilp}  (pid ${e.questdb.pid}, log ${e.questdb.logFile})`,
+    e.questdb.consoleAvailable
+      ? `QuestDB web console: ${e.questdb.httpUrl}/`
+      : 'QuestDB web console: not in this artifact (use /exec or psql on the pg-wire port)',
+  ];
+  return lines.join('\n');
+}
+
+export async function stackCommand(args: string[], out: (s: string) => void): Promise<number> {
+  const verb = args[0];
+  const progress = (line: string): void => out(`  ${line}`);
+  switch (verb) {
+    case 'up': {
+      const started = Date.now();
+      const { endpoints, alreadyRunning } = await stackUp(stackOptionsFromEnv(progress));
+      out(alreadyRunning ? 'stack already running and healthy:' : `stack up in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
+      out(describeEndpoints(endpoints));
+      return 0;
+    }
+    case 'status': {
+      const status = await stackStatus(stackOptionsFromEnv(progress));
+      for (const s of status) {
+        const ports = s.ports ? Object.entries(s.ports).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+        out(`${s.component.padEnd(8)} ${s.state.padEnd(9)} ${s.pid ? `pid ${s.pid}` : 'pid -'}  ${s.endpoint ?? ''}  ${ports}`.trimEnd());
+      }
+      return status.every((s) => s.state === 'healthy') ? 0 : 1;
+    }
+    case 'down': {
+      const results = await stackDown(stackOptionsFromEnv(progress));
+      for (const r of results) out(`${r.component.padEnd(8)} ${r.result}`);
+      return 0;
+    }
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      out(STACK_HELP);
+      return verb === undefined ? 2 : 0;
+    default:
+      throw new CliUsageError(`unknown stack command "${verb}"\n\n${STACK_HELP}`);
+  }
+}

@@ -1,0 +1,47 @@
+import { stackCommand } from './commands/stack.js';
+import { CliUsageError } from './env.js';
+
+export const HELP = `cvd — real-time CVD pipeline for Binance
+
+Usage: cvd <command> [options]
+
+Commands:
+  stack up|status|down   run real Kafka and QuestDB natively (no Docker needed)
+
+Run \`cvd <command> --help\` for a command's options.
+`;
+
+function hasCode(err: unknown): err is Error & { code: string } {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
+}
+
+/** Runs one CLI invocation; returns the exit code. Errors become one clear line on stderr. */
+export async function main(argv: string[], out = (s: string) => console.log(s), errOut = (s: string) => console.error(s)): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'stack':
+        return await stackCommand(rest, out);
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        out(HELP);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new CliUsageError(`unknown command "${command}"; run \`cvd --help\``);
+    }
+  } catch (err) {
+    if (err instanceof CliUsageError) {
+      errOut(`cvd: ${err.message}`);
+      return 2;
+    }
+    if (hasCode(err)) {
+      // Typed errors (StackError and friends) carry a complete one-line message.
+      errOut(err.message.startsWith('cvd') ? err.message : `cvd: ${err.message}`);
+      return 1;
+    }
+    errOut(`cvd: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 1;
+  }
+}

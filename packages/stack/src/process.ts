@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+
+export interface SpawnedServer {
+  pid: number;
+  logFile: string;
+}
+
+/**
+ * Starts a JVM with its output appended to `logFile`. `detached` servers outlive this
+ * process (the `cvd stack` CLI); attached ones die with their parent's process group.
+ */
+export function spawnServer(
+  command: string,
+  args: string[],
+  options: { cwd: string; logFile: string; detached: boolean; env?: NodeJS.ProcessEnv },
+): SpawnedServer {
+  const fd = openSync(options.logFile, 'a');
+  try {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', fd, fd],
+      detached: options.detached,
+    });
+    if (options.detached) child.unref();
+    if (child.pid === undefined) throw new Error(`could not start ${command}`);
+    return { pid: child.pid, logFile: options.logFile };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The process's command line (Linux /proc), or '' when it is gone. */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * SIGTERM (the JVMs' orderly shutdown hooks), wait up to `graceMs`, then SIGKILL.
+ * Resolves to how it ended. Safe to call for a pid that is already gone.
+ */
+export async function terminate(pid: number, graceMs = 30_000): Promise<'gone' | 'terminated' | 'killed'> {
+  if (!isAlive(pid)) return 'gone';
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return 'gone';
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid) || isZombie(pid)) return 'terminated';
+    await sleep(100);
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+  for (let i = 0; i < 50 && isAlive(pid) && !isZombie(pid); i++) await sleep(100);
+  return 'killed';
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return / Z /.test(stat.slice(stat.lastIndexOf(')')));
+  } catch {
+    return false;
+  }
+}
+
+/** Last `lines` lines of a log file, for error messages. */
+export function tailFile(file: string, lines = 5): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}

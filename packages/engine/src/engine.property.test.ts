@@ -20,8 +20,10 @@ const START = T0 - (T0 % 60_000); // a minute boundary
 
 /** "12.5" -> 1250000000n (scale 8); the generator never makes more than 8 decimals. */
 function sat(text: string): bigint {
-  const [i, f = ''] = text.split('.');
-  return BigInt(i! + f.padEnd(8, '0'));
+  const negative = text.startsWith('-');
+  const [i, f = ''] = (negative ? text.slice(1) : text).split('.');
+  const units = BigInt(i! + f.padEnd(8, '0'));
+  return negative ? -units : units;
 }
 
 function fmt(units: bigint, scale: number): string {
@@ -38,7 +40,12 @@ function rowKey(r: { ts: number; market: string; symbol: string }): string {
   return `${r.ts}|${r.market}|${r.symbol}`;
 }
 
-function reference(trades: readonly EngineTrade[], watermark: number, graceMs: number): Map<string, BarRow> {
+function reference(
+  trades: readonly EngineTrade[],
+  watermark: number,
+  graceMs: number,
+  anchors: Readonly<Record<string, string>>,
+): Map<string, BarRow> {
   const bySymbol = new Map<string, EngineTrade[]>();
   for (const t of trades) {
     const k = `${t.market}:${t.symbol}`;
@@ -47,7 +54,7 @@ function reference(trades: readonly EngineTrade[], watermark: number, graceMs: n
     bySymbol.set(k, list);
   }
   const out = new Map<string, BarRow>();
-  for (const list of bySymbol.values()) {
+  for (const [key, list] of bySymbol) {
     list.sort((a, b) => a.aggId - b.aggId);
     const missing = new Map<number, number>();
     const minutes = new Map<number, EngineTrade[]>();
@@ -58,7 +65,7 @@ function reference(trades: readonly EngineTrade[], watermark: number, graceMs: n
       prev = t.aggId;
       minutes.set(m, [...(minutes.get(m) ?? []), t]);
     }
-    let cvd = 0n;
+    let cvd = sat(anchors[key] ?? '0');
     for (const m of [...minutes.keys()].sort((a, b) => a - b)) {
       const ts = minutes.get(m)!;
       let buy = 0n;
@@ -178,6 +185,8 @@ const scenario = fc.record({
   seed: fc.integer(),
   batches: fc.integer({ min: 1, max: 12 }),
   duplicateRate: fc.constantFrom(0, 0.1, 0.5),
+  /** Starting CVD per symbol (index into `symbols`), 8 decimals, signed. */
+  anchors: fc.array(fc.option(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n })), { minLength: 4, maxLength: 4 }),
   snapshotRate: fc.constantFrom(0, 0.3, 1),
 });
 
@@ -222,17 +231,28 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 
 const minuteOf = (t: number) => t - (t % 60_000);
 
+function anchorsOf(s: Scenario): Record<string, string> {
+  const out: Record<string, string> = {};
+  s.symbols.forEach((symbolIndex, i) => {
+    const units = s.anchors[i];
+    if (units === null || units === undefined) return;
+    const [market, symbol] = SYMBOLS[symbolIndex]!;
+    out[`${market}:${symbol}`] = fmt(units, 8);
+  });
+  return out;
+}
+
 // ---------------------------------------------------------------- the property
 
-function checkContinuity(table: Map<string, BarRow>): void {
+function checkContinuity(table: Map<string, BarRow>, anchors: Readonly<Record<string, string>>): void {
   const bySymbol = new Map<string, BarRow[]>();
   for (const r of table.values()) {
     const k = `${r.market}:${r.symbol}`;
     bySymbol.set(k, [...(bySymbol.get(k) ?? []), r]);
   }
-  for (const rows of bySymbol.values()) {
+  for (const [key, rows] of bySymbol) {
     rows.sort((a, b) => a.ts - b.ts);
-    assert.equal(rows[0]!.cvdOpen, '0', 'CVD starts at 0');
+    assert.equal(rows[0]!.cvdOpen, fmt(sat(anchors[key] ?? '0'), 8), 'CVD starts at 0 or the anchor');
     rows.forEach((r, i) => {
       // invariant 4, checked with plain BigInt on the strings
       assert.equal(fmt(sat(r.cvdOpen) + sat(r.delta), 8), r.cvdClose);
@@ -247,7 +267,8 @@ function checkContinuity(table: Map<string, BarRow>): void {
 function run(s: Scenario): void {
   const random = mulberry32(s.seed);
   const trades = buildTrades(s, random);
-  const options = { graceMs: s.graceMs, horizonMs: s.horizonMs };
+  const anchors = anchorsOf(s);
+  const options = { graceMs: s.graceMs, horizonMs: s.horizonMs, anchors };
   const expiresAt = (t: number) => minuteOf(t) + 60_000 + s.graceMs + s.horizonMs;
 
   // Arrival: shuffled, with duplicates (exact copies) and a few invalid trades sprinkled in.
@@ -339,9 +360,9 @@ function run(s: Scenario): void {
     }
 
     // After every batch, the latest rows are exactly the reference of what was applied.
-    const expected = reference(applied, maxWatermark, s.graceMs);
+    const expected = reference(applied, maxWatermark, s.graceMs, anchors);
     assert.deepStrictEqual(new Map([...table].sort()), new Map([...expected].sort()));
-    checkContinuity(table);
+    checkContinuity(table, anchors);
 
     if (random() < s.snapshotRate) {
       const snapshot = serializeState(state);

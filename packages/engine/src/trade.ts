@@ -1,5 +1,5 @@
 /** The engine's input record and its validation. */
-import { parseDecimal, type Decimal, type DecimalParseError } from './decimal.js';
+import { parseDecimal, type Decimal } from './decimal.js';
 import { minuteOf } from './options.js';
 
 export const MARKETS = ['spot', 'usdm', 'coinm'] as const;

@@ -94,12 +94,13 @@ export function defaultSymbolInfo(market: Market, symbol: string, tickSize: stri
   };
 }
 
-/** Groups trades by symbol, preserving order. */
+/** Groups trades by market+symbol, preserving order. */
 export function groupBySymbol(trades: readonly SimTrade[]): Map<string, SimTrade[]> {
   const out = new Map<string, SimTrade[]>();
   for (const t of trades) {
-    let list = out.get(t.symbol);
-    if (list === undefined) out.set(t.symbol, (list = []));
+    const key = `${t.market}:${t.symbol}`;
+    let list = out.get(key);
+    if (list === undefined) out.set(key, (list = []));
     list.push(t);
   }
   return out;
@@ -109,6 +110,9 @@ export function groupBySymbol(trades: readonly SimTrade[]): Map<string, SimTrade
 export function arraySource(name: string, trades: readonly SimTrade[], symbols?: readonly SymbolInfo[]): TradeSource {
   const infos =
     symbols ??
-    [...groupBySymbol(trades)].map(([symbol, list]) => inferSymbolInfo((list[0] as SimTrade).market, symbol, list));
+    [...groupBySymbol(trades).values()].map((list) => {
+      const first = list[0] as SimTrade;
+      return inferSymbolInfo(first.market, first.symbol, list);
+    });
   return { name, symbols: infos, trades: () => trades[Symbol.iterator]() };
 }

@@ -15,7 +15,7 @@ import { DEFAULT_MARKET_PROTOCOL, type MarketProtocolOptions } from './market-pr
 import { handleRest } from './rest/rest-handler.js';
 import { WeightMeter } from './rest/weight.js';
 import { loadSource, type SourceSpec } from './sources/load.js';
-import { mergeByTime } from './sources/source.js';
+import { defaultSymbolInfo, mergeByTime } from './sources/source.js';
 import { TradeBook } from './trade-book.js';
 import { aggTradeStreamName, isMarket, MARKETS, type Market, type SimTrade, type SymbolInfo } from './types.js';
 import { SimConnection, type CloseReason } from './ws/connection.js';
@@ -176,12 +176,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (!isMarket(o.market)) throw new SimulatorError('BAD_OPTIONS', `symbols: bad market ${String(o.market)}`);
     const prev = symbolMaps[o.market].get(o.symbol);
     symbolMaps[o.market].set(o.symbol, {
-      baseAsset: o.symbol,
-      quoteAsset: '',
-      tickSize: '0.01',
-      stepSize: '0.001',
-      status: 'TRADING',
-      ...prev,
+      ...(prev ?? defaultSymbolInfo(o.market, o.symbol, o.tickSize ?? '0.01', o.stepSize ?? '0.001')),
       ...o,
     });
   }

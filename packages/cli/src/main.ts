@@ -6,7 +6,7 @@ export const HELP = `cvd — real-time CVD pipeline for Binance
 Usage: cvd <command> [options]
 
 Commands:
-  stack up|status|down   run real Kafka and QuestDB natively (no Docker needed)
+  stack fetch|up|status|down   run real Kafka and QuestDB natively (no Docker needed)
 
 Run \`cvd <command> --help\` for a command's options.
 `;

@@ -1,10 +1,11 @@
-import { stackDown, stackStatus, stackUp, type StackEndpoints, type StackOptions } from '@cvd/stack';
+import { defaultCacheDir, findRepoRoot, pickRuntimes, provision, readVersions, stackDown, stackStatus, stackUp, type StackEndpoints, type StackOptions } from '@cvd/stack';
 import { CliUsageError, parseCliEnv } from '../env.js';
 
-export const STACK_HELP = `Usage: cvd stack <up|status|down>
+export const STACK_HELP = `Usage: cvd stack <fetch|up|status|down>
 
 Runs real Kafka (KRaft, single node) and QuestDB natively from Maven Central artifacts.
 
+  fetch    only download the pinned Kafka and QuestDB jars into the cache (needs Maven)
   up       fetch the servers on first use (needs Maven), start both, wait until healthy
   status   healthy / unhealthy / down per component, with ports and pids (exit 1 if not all healthy)
   down     SIGTERM both servers (SIGKILL after 30 s) and wait until they are gone
@@ -49,6 +50,17 @@ export async function stackCommand(args: string[], out: (s: string) => void): Pr
       const { endpoints, alreadyRunning } = await stackUp(stackOptionsFromEnv(progress));
       out(alreadyRunning ? 'stack already running and healthy:' : `stack up in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
       out(describeEndpoints(endpoints));
+      return 0;
+    }
+    case 'fetch': {
+      const opts = stackOptionsFromEnv(progress);
+      const repoRoot = findRepoRoot();
+      const versions = readVersions(repoRoot);
+      const java = pickRuntimes({ versions, env: process.env }).kafka;
+      const cacheDir = opts.cacheDir ?? defaultCacheDir(repoRoot);
+      const a = await provision({ repoRoot, cacheDir, versions, java, progress });
+      out(`Kafka ${versions.kafka.version}: ${a.kafkaLibDir}`);
+      out(`QuestDB ${versions.questdb.version}: ${a.questdbJar}`);
       return 0;
     }
     case 'status': {

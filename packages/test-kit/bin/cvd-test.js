@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// Committed shim so npm links the `cvd-test` bin at install time, before `dist/` is built.
+import { existsSync } from 'node:fs';
+const entry = new URL('../dist/bin/cvd-test.js', import.meta.url);
+if (!existsSync(entry)) {
+  console.error('cvd-test: the test kit is not built yet; run `npm run build` (or `npx turbo run build`) first');
+  process.exit(1);
+}
+await import(entry.href);

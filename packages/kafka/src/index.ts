@@ -1,1 +1,5 @@
-export {};
+export { createKafka, type KafkaSettings } from './client.js';
+export { DEFAULT_TOPICS, ensureTopics, partitionCount, pipelineTopics, SEVEN_DAYS_MS, type TopicSpec } from './topics.js';
+export { followTopic, readCompacted, readLastRecords, type ReadRecord, type TopicFollower } from './reader.js';
+export { BatchingProducer, type BatchingProducerOptions, type OutMessage } from './producer.js';
+export { Partitioners, type Kafka, type Consumer, type Producer, type EachBatchPayload, type IHeaders } from 'kafkajs';

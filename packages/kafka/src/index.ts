@@ -3,3 +3,4 @@ export { DEFAULT_TOPICS, ensureTopics, partitionCount, pipelineTopics, SEVEN_DAY
 export { followTopic, readCompacted, readLastRecords, type ReadRecord, type TopicFollower } from './reader.js';
 export { BatchingProducer, type BatchingProducerOptions, type OutMessage } from './producer.js';
 export { Partitioners, type Kafka, type Consumer, type Producer, type EachBatchPayload, type IHeaders } from 'kafkajs';
+export { kafkaEnvShape, kafkaSettingsFromEnv, topicNamesFromEnv, type KafkaEnv, type TopicNames } from './env.js';

@@ -313,3 +313,16 @@ describe('bad input', () => {
     );
   });
 });
+
+describe('symbols', () => {
+  it('accepts non-ASCII exchange symbols and rejects separators, spaces and quotes', () => {
+    const state = createState();
+    const ok = applyBatch(state, [trade(1, 0, { symbol: '币安人生USDT' })], M0);
+    assert.equal(ok.stats.applied, 1);
+    assert.equal(ok.upserts[0]?.symbol, '币安人生USDT');
+    for (const symbol of ['BTC USDT', "BTC'USDT", 'a:b', 'x\u0000y']) {
+      const bad = applyBatch(state, [trade(2, 0, { symbol })], M0);
+      assert.equal(bad.rejected[0]?.reason, 'invalid-symbol', symbol);
+    }
+  });
+});

@@ -60,8 +60,13 @@ export type TradeValidation =
   | { readonly ok: true; readonly trade: ParsedTrade }
   | { readonly ok: false; readonly reason: InvalidTradeReason; readonly detail: string };
 
-/** Exchange symbols: `BTCUSDT`, `BTCUSD_PERP`, `1000SHIBUSDT`… — never `:` (the key separator). */
-const SYMBOL = /^[A-Za-z0-9_.-]{1,64}$/;
+/**
+ * Exchange symbols: `BTCUSDT`, `BTCUSD_PERP`, `1000SHIBUSDT`, `币安人生USDT`… — non-ASCII is
+ * allowed (Binance lists such symbols); never `:` (the key separator), whitespace, quotes or
+ * control characters. Same rule as `isSymbol` in @cvd/schemas.
+ */
+// eslint-disable-next-line no-control-regex
+const SYMBOL = /^[^\s:"'`\u0000-\u001f\u007f\ufffd]{1,64}$/u;
 
 /** `market:SYMBOL`, the Kafka key and the engine's per-symbol key. */
 export function symbolKey(market: Market, symbol: string): string {

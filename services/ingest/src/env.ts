@@ -1,0 +1,118 @@
+/**
+ * The ingest service's environment, parsed once at start-up (zod). Every Binance URL, limit
+ * and timing is here with Binance's documented value as the default (see BINANCE.md): they
+ * change, so none of them is code.
+ */
+import { z } from 'zod';
+import { MARKETS, type Market } from '@cvd/binance';
+import { envDuration, envLogLevel, envPort, parseEnv, type EnvSource, type LogLevel } from '@cvd/common';
+import { kafkaEnvShape, type KafkaEnv } from '@cvd/kafka';
+
+const positiveInt = (max: number) => z.coerce.number({ error: `expected an integer 1-${max}` }).int().min(1).max(max);
+const url = () => z.string().url({ error: 'expected a URL' }).transform((u) => u.replace(/\/+$/, ''));
+
+/** 23 h 30 min: replace a connection well before Binance's forced 24 h disconnect. */
+export const DEFAULT_CONNECTION_LIFETIME_MS = 23.5 * 3_600_000;
+
+export const ingestEnvShape = {
+  ...kafkaEnvShape,
+  BINANCE_SPOT_WS_URL: url().default(MARKETS.spot.wsBaseUrl),
+  BINANCE_USDM_WS_URL: url().default(MARKETS.usdm.wsBaseUrl),
+  BINANCE_COINM_WS_URL: url().default(MARKETS.coinm.wsBaseUrl),
+  BINANCE_SPOT_REST_URL: url().default(MARKETS.spot.restBaseUrl),
+  BINANCE_USDM_REST_URL: url().default(MARKETS.usdm.restBaseUrl),
+  BINANCE_COINM_REST_URL: url().default(MARKETS.coinm.restBaseUrl),
+  /** Streams per websocket connection (Binance: 1024; one USD-M doc copy says 200). */
+  INGEST_STREAMS_PER_CONNECTION: positiveInt(1024).default(1024),
+  /** Client messages per second per connection, pongs and SUBSCRIBE included. */
+  INGEST_SPOT_MESSAGES_PER_SECOND: positiveInt(1000).default(MARKETS.spot.clientMessagesPerSecond),
+  INGEST_USDM_MESSAGES_PER_SECOND: positiveInt(1000).default(MARKETS.usdm.clientMessagesPerSecond),
+  INGEST_COINM_MESSAGES_PER_SECOND: positiveInt(1000).default(MARKETS.coinm.clientMessagesPerSecond),
+  /** Streams named in the connection URL; the rest are SUBSCRIBEd once open (URL length). */
+  INGEST_URL_STREAMS: positiveInt(1024).default(100),
+  /** Params per SUBSCRIBE/UNSUBSCRIBE request. */
+  INGEST_SUBSCRIBE_BATCH: positiveInt(1024).default(50),
+  INGEST_SILENCE_TIMEOUT: envDuration().default(60_000),
+  INGEST_CONNECTION_LIFETIME: envDuration().default(DEFAULT_CONNECTION_LIFETIME_MS),
+  /** How long old and new connection overlap once the new one's subscriptions are acknowledged. */
+  INGEST_ROTATION_OVERLAP: envDuration().default(2_000),
+  INGEST_RECONNECT_INITIAL: envDuration().default(250),
+  INGEST_RECONNECT_MAX: envDuration().default(30_000),
+  INGEST_BACKFILL_DELAY: envDuration().default(1_000),
+  /** A hole larger than this is not fetched (counted unrecoverable, reason `too_large`). */
+  INGEST_BACKFILL_MAX_IDS: positiveInt(100_000_000).default(200_000),
+  INGEST_BACKFILL_CONCURRENCY: positiveInt(64).default(2),
+  /** Attempts per hole when REST requests fail (429, 5xx, network) before giving up. */
+  INGEST_BACKFILL_ATTEMPTS: positiveInt(100).default(5),
+  LOG_LEVEL: envLogLevel().default('info'),
+  OPS_PORT: envPort().default(9464),
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
+};
+
+const ingestEnvObject = z.object(ingestEnvShape);
+export type IngestEnv = z.output<typeof ingestEnvObject>;
+
+/** Everything about one market that the connection manager and backfill need. */
+export interface MarketSettings {
+  readonly wsBaseUrl: string;
+  readonly restBaseUrl: string;
+  readonly messagesPerSecond: number;
+}
+
+/** The service configuration derived from {@link IngestEnv}: what `startIngest` takes. */
+export interface IngestConfig {
+  readonly markets: Readonly<Record<Market, MarketSettings>>;
+  readonly streamsPerConnection: number;
+  readonly urlStreams: number;
+  readonly subscribeBatch: number;
+  readonly silenceTimeoutMs: number;
+  readonly connectionLifetimeMs: number;
+  readonly rotationOverlapMs: number;
+  readonly reconnectInitialMs: number;
+  readonly reconnectMaxMs: number;
+  readonly backfillDelayMs: number;
+  readonly backfillMaxIds: number;
+  readonly backfillConcurrency: number;
+  readonly backfillAttempts: number;
+  readonly topics: { readonly trades: string; readonly symbols: string; readonly deadLetter: string };
+  readonly tradesPartitions: number;
+  readonly logLevel: LogLevel;
+  readonly opsPort: number;
+  readonly opsHost: string;
+}
+
+/**
+ * Parses the environment; throws one `ConfigError('invalid-env')` listing every bad variable.
+ * Returns the raw env (for Kafka settings) and the derived {@link IngestConfig}.
+ */
+export function parseIngestEnv(source: EnvSource = process.env): { env: IngestEnv & KafkaEnv; config: IngestConfig } {
+  const env = parseEnv(ingestEnvObject, source);
+  return { env, config: configFromEnv(env) };
+}
+
+export function configFromEnv(env: IngestEnv): IngestConfig {
+  return {
+    markets: {
+      spot: { wsBaseUrl: env.BINANCE_SPOT_WS_URL, restBaseUrl: env.BINANCE_SPOT_REST_URL, messagesPerSecond: env.INGEST_SPOT_MESSAGES_PER_SECOND },
+      usdm: { wsBaseUrl: env.BINANCE_USDM_WS_URL, restBaseUrl: env.BINANCE_USDM_REST_URL, messagesPerSecond: env.INGEST_USDM_MESSAGES_PER_SECOND },
+      coinm: { wsBaseUrl: env.BINANCE_COINM_WS_URL, restBaseUrl: env.BINANCE_COINM_REST_URL, messagesPerSecond: env.INGEST_COINM_MESSAGES_PER_SECOND },
+    },
+    streamsPerConnection: env.INGEST_STREAMS_PER_CONNECTION,
+    urlStreams: env.INGEST_URL_STREAMS,
+    subscribeBatch: env.INGEST_SUBSCRIBE_BATCH,
+    silenceTimeoutMs: env.INGEST_SILENCE_TIMEOUT,
+    connectionLifetimeMs: env.INGEST_CONNECTION_LIFETIME,
+    rotationOverlapMs: env.INGEST_ROTATION_OVERLAP,
+    reconnectInitialMs: env.INGEST_RECONNECT_INITIAL,
+    reconnectMaxMs: env.INGEST_RECONNECT_MAX,
+    backfillDelayMs: env.INGEST_BACKFILL_DELAY,
+    backfillMaxIds: env.INGEST_BACKFILL_MAX_IDS,
+    backfillConcurrency: env.INGEST_BACKFILL_CONCURRENCY,
+    backfillAttempts: env.INGEST_BACKFILL_ATTEMPTS,
+    topics: { trades: env.TOPIC_TRADES, symbols: env.TOPIC_SYMBOLS, deadLetter: env.TOPIC_DEADLETTER },
+    tradesPartitions: env.TRADES_PARTITIONS,
+    logLevel: env.LOG_LEVEL,
+    opsPort: env.OPS_PORT,
+    opsHost: env.OPS_HOST,
+  };
+}

@@ -88,7 +88,7 @@ function describeNode(node: unknown): string {
   if (node === null || node === undefined) return 'nothing';
   if (isMap(node)) return 'a map';
   if (isSeq(node)) return 'a list';
-  if (isAlias(node)) return 'an alias';
+  if (isAlias(node)) return 'an alias (*name; aliases are not supported)';
   if (isScalar(node)) {
     const v = node.value;
     if (v === null) return 'null';
@@ -129,7 +129,8 @@ export function parseSymbolFile(text: string, options: ParseOptions): FileParseR
   // YAML syntax errors (and warnings such as unresolved tags) make the file invalid.
   for (const e of [...doc.errors, ...doc.warnings]) {
     const pos = lines.linePos(e.pos[0]);
-    errors.push({ file, line: pos.line, column: pos.col, message: `YAML: ${e.message.split('\n', 1)[0] ?? e.message}` });
+    const message = e.code === 'MULTIPLE_DOCS' ? 'the file holds several YAML documents (---); keep one' : (e.message.split('\n', 1)[0] ?? e.message);
+    errors.push({ file, line: pos.line, column: pos.col, message: `YAML: ${message}` });
   }
   if (errors.length > 0) return { ok: false, errors, warnings };
 

@@ -1,1 +1,6 @@
-export {};
+export { startAggregator, type RunningAggregator } from './service.js';
+export { Aggregator, type AggregatorCoreOptions } from './aggregator.js';
+export { AggregatorEnv, parseAggregatorEnv } from './env.js';
+export { PartitionWorker } from './partition-worker.js';
+export { SnapshotStore, SNAPSHOT_FORMAT } from './snapshots.js';
+export { decodeRecord, toEngineTrade } from './decode.js';

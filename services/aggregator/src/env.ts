@@ -1,0 +1,41 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { envDuration, envLogLevel, envPort, parseEnv, type EnvSource } from '@cvd/common';
+import { kafkaEnvShape } from '@cvd/kafka';
+import { questdbEnvShape } from '@cvd/questdb';
+
+/**
+ * Every variable the aggregator reads, parsed once at start-up; a bad value fails start-up
+ * with one message naming each variable.
+ */
+export const AggregatorEnv = z.object({
+  ...kafkaEnvShape,
+  ...questdbEnvShape,
+  /** Consumer group; all replicas share it. */
+  AGGREGATOR_GROUP_ID: z.string().min(1).default('cvd-aggregator'),
+  /** Bar table name. */
+  AGGREGATOR_BAR_TABLE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('cvd_bars_1m'),
+  /** A minute is final when the partition watermark passes its end plus this. */
+  AGGREGATOR_GRACE: envDuration().default(5_000),
+  /** How long final bars stay revisable by late trades. */
+  AGGREGATOR_REVISION_HORIZON: envDuration().default(10 * 60_000),
+  /** Forming bars are written at least this often (the design asks for ≤ 1 s). */
+  AGGREGATOR_FLUSH_INTERVAL: envDuration().default(500),
+  /** Partition state is snapshotted (and offsets committed) this often. */
+  AGGREGATOR_SNAPSHOT_INTERVAL: envDuration().default(5_000),
+  /** After this long without records a partition's watermark advances with wall time. */
+  AGGREGATOR_IDLE_AFTER: envDuration().default(1_000),
+  /** Stop consuming while this many bar rows wait for QuestDB. */
+  AGGREGATOR_MAX_PENDING_ROWS: z.coerce.number().int().min(100).default(50_000),
+  /** Kafka group session timeout: how long a dead replica keeps its partitions. */
+  AGGREGATOR_SESSION_TIMEOUT: envDuration().default(30_000),
+  AGGREGATOR_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  OPS_PORT: envPort().default(9466),
+  LOG_LEVEL: envLogLevel().default('info'),
+});
+export type AggregatorEnv = z.output<typeof AggregatorEnv>;
+
+export function parseAggregatorEnv(env: EnvSource = process.env): AggregatorEnv {
+  return parseEnv(AggregatorEnv, env);
+}

@@ -1,0 +1,24 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export function aggregatorMetrics(registry: Registry) {
+  return {
+    records: new Counter({ name: 'cvd_aggregator_records_total', help: 'Kafka records consumed', labelNames: ['partition'], registers: [registry] }),
+    trades: new Counter({ name: 'cvd_aggregator_trades_applied_total', help: 'aggTrades applied to bars', registers: [registry] }),
+    duplicates: new Counter({ name: 'cvd_aggregator_duplicates_total', help: 'aggTrades dropped as duplicates', registers: [registry] }),
+    lateRevisions: new Counter({ name: 'cvd_aggregator_late_revisions_total', help: 'late aggTrades that revised a final bar', registers: [registry] }),
+    lateBeyondHorizon: new Counter({ name: 'cvd_aggregator_late_beyond_horizon_total', help: 'aggTrades older than the revision horizon (dead-lettered)', registers: [registry] }),
+    deadLetters: new Counter({ name: 'cvd_aggregator_dead_letters_total', help: 'records sent to the dead-letter topic', labelNames: ['reason'], registers: [registry] }),
+    barsWritten: new Counter({ name: 'cvd_aggregator_bars_written_total', help: 'bar rows acknowledged by QuestDB', registers: [registry] }),
+    writeFailures: new Counter({ name: 'cvd_aggregator_questdb_write_failures_total', help: 'failed QuestDB writes (retried)', registers: [registry] }),
+    flushSeconds: new Histogram({ name: 'cvd_aggregator_flush_seconds', help: 'time to write a flush to QuestDB', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
+    snapshots: new Counter({ name: 'cvd_aggregator_snapshots_total', help: 'partition snapshots written', registers: [registry] }),
+    snapshotBytes: new Gauge({ name: 'cvd_aggregator_snapshot_bytes', help: 'size of the last snapshot per partition', labelNames: ['partition'], registers: [registry] }),
+    restores: new Counter({ name: 'cvd_aggregator_restores_total', help: 'partition states restored after an assignment', labelNames: ['from'], registers: [registry] }),
+    lag: new Gauge({ name: 'cvd_aggregator_consumer_lag', help: 'records behind the partition high watermark', labelNames: ['partition'], registers: [registry] }),
+    pendingRows: new Gauge({ name: 'cvd_aggregator_pending_rows', help: 'bar rows waiting for QuestDB', registers: [registry] }),
+    assigned: new Gauge({ name: 'cvd_aggregator_assigned_partitions', help: 'partitions owned by this replica', registers: [registry] }),
+    missingIds: new Gauge({ name: 'cvd_aggregator_missing_agg_ids', help: 'agg ids missing in the bars last written, per market', labelNames: ['market'], registers: [registry] }),
+    rebalances: new Counter({ name: 'cvd_aggregator_rebalances_total', help: 'consumer group rebalances seen', registers: [registry] }),
+  };
+}
+export type AggregatorMetrics = ReturnType<typeof aggregatorMetrics>;

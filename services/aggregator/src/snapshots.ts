@@ -1,0 +1,79 @@
+import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { readLastRecords } from '@cvd/kafka';
+import { deserializeState, type EngineState } from '@cvd/engine';
+import type { Logger } from '@cvd/common';
+
+export const SNAPSHOT_FORMAT = 'cvd-aggregator-snapshot/1';
+
+export interface Snapshot {
+  /** Next trades offset to process: the state reflects exactly the records below it. */
+  nextOffset: bigint;
+  state: EngineState;
+  bytes: number;
+}
+
+/**
+ * Partition snapshots in a compacted Kafka topic: the snapshot of trades partition p is the
+ * newest record of state partition p, keyed `group|topic|p`. Restoring reads one record.
+ */
+export class SnapshotStore {
+  private producer: Producer | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly opts: { stateTopic: string; tradesTopic: string; groupId: string; logger: Logger },
+  ) {}
+
+  private key(partition: number): string {
+    return `${this.opts.groupId}|${this.opts.tradesTopic}|${partition}`;
+  }
+
+  async connect(): Promise<void> {
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.producer.connect();
+  }
+
+  async write(partition: number, nextOffset: bigint, stateJson: string): Promise<void> {
+    if (!this.producer) throw new Error('snapshot store is not connected');
+    await this.producer.send({
+      topic: this.opts.stateTopic,
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+      messages: [
+        {
+          partition,
+          key: this.key(partition),
+          value: stateJson,
+          headers: { format: SNAPSHOT_FORMAT, 'next-offset': nextOffset.toString(), 'trades-topic': this.opts.tradesTopic },
+        },
+      ],
+    });
+  }
+
+  /** Newest snapshot per partition; partitions without one are absent. A corrupt one is logged and skipped. */
+  async readMany(partitions: number[]): Promise<Map<number, Snapshot>> {
+    const out = new Map<number, Snapshot>();
+    if (partitions.length === 0) return out;
+    const records = await readLastRecords(this.kafka, this.opts.stateTopic, partitions, { groupPrefix: `${this.opts.groupId}-restore` });
+    for (const [partition, rec] of records) {
+      const key = rec.key?.toString('utf8');
+      const format = rec.headers.format?.toString();
+      const next = rec.headers['next-offset']?.toString();
+      if (key !== this.key(partition) || format !== SNAPSHOT_FORMAT || !next || !rec.value) {
+        this.opts.logger.error({ partition, key, format }, 'newest record of the state partition is not our snapshot; starting this partition from the beginning');
+        continue;
+      }
+      try {
+        out.set(partition, { nextOffset: BigInt(next), state: deserializeState(rec.value.toString('utf8')), bytes: rec.value.length });
+      } catch (err) {
+        this.opts.logger.error({ err, partition }, 'snapshot is corrupt; starting this partition from the beginning');
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+}

@@ -11,7 +11,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import { RestClient, type SymbolInfo } from '@cvd/binance';
-import { createMetricsRegistry, startOpsServer, type HealthReport, type Logger, type OpsServer } from '@cvd/common';
+import { Backoff, createMetricsRegistry, isRetriable, retry, startOpsServer, type HealthReport, type Logger, type OpsServer } from '@cvd/common';
 import {
   BatchingProducer,
   createKafka,
@@ -167,8 +167,17 @@ export async function startConfigService(options: ConfigServiceOptions): Promise
 
   // ---- Kafka: topics, current content, producer ----
   const kafka = createKafka(options.kafka, logger);
-  await ensureTopics(kafka, pipelineTopics(options.topics, options.tradesPartitions ?? 12), logger);
-  const read = await readCompacted(kafka, topic, 'cvd-config-read');
+  // A topic created a moment ago may not have its leader everywhere yet (NOT_LEADER_FOR_PARTITION):
+  // kafkajs marks such errors `retriable`; retry them a few times before failing start-up.
+  const kafkaRetry = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+    retry(fn, {
+      maxAttempts: 8,
+      backoff: new Backoff({ initialMs: 200, maxMs: 3_000 }),
+      shouldRetry: (err) => isRetriable(err) || (err as { retriable?: unknown } | null)?.retriable === true,
+      onRetry: ({ err, attempt, delayMs }) => logger.warn({ err, attempt, delayMs }, `${what} failed; retrying`),
+    });
+  await kafkaRetry('creating topics', () => ensureTopics(kafka, pipelineTopics(options.topics, options.tradesPartitions ?? 12), logger));
+  const read = await kafkaRetry('reading the symbols topic', () => readCompacted(kafka, topic, 'cvd-config-read'));
   for (const [k, record] of read) {
     const parsed = parseKey(k);
     if (!parsed.ok) {

@@ -1,3 +1,4 @@
+import { simCommand } from './commands/sim.js';
 import { stackCommand } from './commands/stack.js';
 import { CliUsageError } from './env.js';
 
@@ -7,6 +8,7 @@ Usage: cvd <command> [options]
 
 Commands:
   stack fetch|up|status|down   run real Kafka and QuestDB natively (no Docker needed)
+  sim                          run the bundled Binance simulator (websocket + REST on loopback)
 
 Run \`cvd <command> --help\` for a command's options.
 `;
@@ -22,6 +24,8 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
     switch (command) {
       case 'stack':
         return await stackCommand(rest, out);
+      case 'sim':
+        return await simCommand(rest, out);
       case undefined:
       case '--help':
       case '-h':

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { kafkaProperties } from './kafka.js';
+import { questdbServerConf } from './questdb.js';
+
+test('Kafka KRaft single-node properties bind loopback and use replication factor 1', () => {
+  const p = kafkaProperties({ dir: '/d', host: '127.0.0.1', ports: { broker: 19092, controller: 19093 }, overrides: { 'num.partitions': '3' } });
+  for (const line of [
+    'process.roles=broker,controller',
+    'controller.quorum.voters=1@127.0.0.1:19093',
+    'listeners=PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093',
+    'advertised.listeners=PLAINTEXT://127.0.0.1:19092',
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'log.dirs=/d/data',
+    'num.partitions=3',
+  ]) assert.ok(p.split('\n').includes(line), line);
+});
+
+test('QuestDB server.conf sets every listener and disables telemetry', () => {
+  const c = questdbServerConf('127.0.0.1', { http: 1, pg: 2, ilp: 3, min: 4 });
+  assert.match(c, /^http\.net\.bind\.to=127\.0\.0\.1:1$/m);
+  assert.match(c, /^pg\.net\.bind\.to=127\.0\.0\.1:2$/m);
+  assert.match(c, /^line\.tcp\.net\.bind\.to=127\.0\.0\.1:3$/m);
+  assert.match(c, /^http\.min\.net\.bind\.to=127\.0\.0\.1:4$/m);
+  assert.match(c, /^telemetry\.enabled=false$/m);
+});

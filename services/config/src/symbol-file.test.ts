@@ -216,3 +216,9 @@ describe('loadSymbolFile', () => {
     if (!r.ok) assert.match(r.errors[0]?.message ?? '', /not valid UTF-8/);
   });
 });
+
+test('the committed symbols.example.yaml is valid and warning-free', async () => {
+  const r = await loadSymbolFile(new URL('../symbols.example.yaml', import.meta.url).pathname);
+  assert.equal(r.ok, true, r.ok ? '' : r.errors.map(formatIssue).join('\n'));
+  assert.deepEqual(r.warnings, []);
+});

@@ -72,4 +72,141 @@ describe('ingest against the simulator and real Kafka', () => {
       await h.close();
     }
   });
+
+  test('faults: disconnects, serverShutdown, skipped ids (REST), duplicates, reordering, malformed frames, REST refusals', async () => {
+    const h = await startHarness({ symbols: SYMBOLS, sim: market(240_000, 40) });
+    try {
+      await begin(h);
+      await waitFor('first frames of every symbol', () => [...h.ingest.lastIds().values()].every((v) => v !== undefined) && h.ingest.lastIds().size === 4);
+      const lastEth = h.ingest.lastIds().get('usdm:ETHUSDT') as number;
+      const refused = [lastEth + 150, lastEth + 151];
+      h.sim.inject({ kind: 'skip', market: 'usdm', symbol: 'ETHUSDT', ids: refused });
+      h.sim.inject({ kind: 'rest-refuse', market: 'usdm', symbol: 'ETHUSDT', ids: refused });
+      h.sim.inject({ kind: 'skip', every: 41, count: 12 });
+      h.sim.inject({ kind: 'duplicate', every: 20, count: 30 });
+      h.sim.inject({ kind: 'reorder', window: 4, count: 30 });
+      h.sim.inject({ kind: 'malformed', market: 'spot', variant: 'invalid-json', every: 50, count: 2 });
+      h.sim.inject({ kind: 'malformed', market: 'usdm', variant: 'binary', every: 60, count: 1 });
+      h.sim.inject({ kind: 'malformed', market: 'usdm', variant: 'non-decimal-quantity', every: 70, count: 1 });
+      await sleepMs(800);
+      h.sim.inject({ kind: 'disconnect' });
+      await sleepMs(800);
+      h.sim.inject({ kind: 'server-shutdown', market: 'spot' });
+      await sleepMs(500);
+      const stopAbrupt = h.sim.inject({ kind: 'disconnect-every', frames: 150, market: 'usdm', abrupt: true });
+      await sleepMs(800);
+      stopAbrupt();
+
+      const { expected, counts } = await finish(h);
+      assertExactlyOnce(expected, counts);
+
+      const truth = h.sim.groundTruth();
+      for (const { market: m, symbol } of SYMBOLS) {
+        const lost = new Set(truth.unrecoverable(m, symbol));
+        for (const a of truth.skippedOnWs(m, symbol)) {
+          if (lost.has(a)) continue;
+          const t = h.trades.find((x) => x.market === m && x.symbol === symbol && x.aggId === a);
+          assert.equal(t?.recovered, true, `${m}:${symbol}:${a} withheld from the websocket must come from REST`);
+        }
+      }
+      assert.deepEqual(truth.unrecoverable('usdm', 'ETHUSDT'), refused);
+      assert.equal(await metricSum(h.ingest, 'cvd_ingest_unrecoverable_total', { reason: 'not_served' }), 2, 'REST refusals are counted, not hidden');
+      assert.ok((await metricSum(h.ingest, 'cvd_ingest_backfilled_total')) > 0);
+      assert.ok((await metricSum(h.ingest, 'cvd_ingest_duplicates_total')) > 0, 'duplicate frames were seen and dropped');
+      assert.ok((await metricSum(h.ingest, 'cvd_ingest_reconnects_total', { cause: 'server-shutdown' })) >= 1);
+      assert.ok((await metricSum(h.ingest, 'cvd_ingest_reconnects_total', { cause: 'remote' })) >= 2);
+
+      await waitFor('dead letters', () => h.deadLetters.length >= 4, 10_000);
+      const reasons = new Set(h.deadLetters.map((d) => d.headers.reason));
+      assert.deepEqual([...reasons].sort(), ['binary', 'invalid_decimal', 'invalid_json']);
+      for (const d of h.deadLetters) {
+        assert.equal(d.headers.source, 'ingest');
+        assert.ok(d.headers.market === 'spot' || d.headers.market === 'usdm');
+        assert.ok(d.value.length > 0, 'raw frame kept');
+      }
+      assert.equal(await metricSum(h.ingest, 'cvd_ingest_malformed_total'), h.deadLetters.length);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('silent stream: the watchdog reconnects and the hole is backfilled', async () => {
+    const h = await startHarness({ symbols: SYMBOLS, sim: market(240_000, 40), env: { INGEST_SILENCE_TIMEOUT: '1s' } });
+    try {
+      await begin(h);
+      await waitFor('first frames', () => h.ingest.lastIds().size === 4 && [...h.ingest.lastIds().values()].every((v) => v !== undefined));
+      h.sim.inject({ kind: 'silence', market: 'usdm' }); // the open USD-M connection goes quiet for good
+      const { expected, counts } = await finish(h);
+      assertExactlyOnce(expected, counts);
+      assert.ok((await metricSum(h.ingest, 'cvd_ingest_reconnects_total', { market: 'usdm', cause: 'silence' })) >= 1);
+      assert.ok(h.trades.some((t) => t.market === 'usdm' && t.recovered), 'trades sent into the silence were fetched over REST');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('rotation before the forced lifetime loses and duplicates nothing; pongs keep connections alive within the message rate', async () => {
+    const protocol = { connectionLifetimeMs: 4_000, pingIntervalMs: 200, pongTimeoutMs: 1_000 };
+    const h = await startHarness({
+      symbols: SYMBOLS,
+      sim: { ...market(280_000, 40), markets: { spot: protocol, usdm: protocol } },
+      env: { INGEST_CONNECTION_LIFETIME: '1500ms', INGEST_ROTATION_OVERLAP: '300ms' },
+    });
+    try {
+      await begin(h);
+      const { expected, counts } = await finish(h);
+      assertExactlyOnce(expected, counts);
+      const closes = h.sim.stats().closes;
+      assert.equal(closes['connection lifetime exceeded'] ?? 0, 0, JSON.stringify(closes));
+      assert.equal(closes['pong timeout'] ?? 0, 0, JSON.stringify(closes));
+      assert.equal(closes['too many messages'] ?? 0, 0, JSON.stringify(closes));
+      for (const m of ['spot', 'usdm']) {
+        assert.ok((await metricSum(h.ingest, 'cvd_ingest_rotations_total', { market: m })) >= 2, `${m} rotated`);
+      }
+      assert.equal(await metricSum(h.ingest, 'cvd_ingest_reconnects_total'), 0, 'no connection was lost');
+      assert.equal(h.trades.filter((t) => t.recovered).length, 0, 'rotation needs no REST');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a symbol added while running is SUBSCRIBEd on the open connection; removed, its trades stop', async () => {
+    const initial = [SYMBOLS[0], SYMBOLS[2]];
+    const h = await startHarness({ symbols: initial, sim: market(440_000, 40) });
+    try {
+      await begin(h, initial);
+      await waitFor('BTC trades', () => h.trades.length > 50);
+      const opened = h.sim.stats().connectionsOpened;
+      assert.equal(opened, 2);
+
+      await h.setSymbol('spot', 'ETHUSDT', true);
+      await h.sim.waitForSubscribers('spot', ['ethusdt@aggTrade'], 10_000);
+      await waitFor('ETH trades', () => h.trades.filter((t) => t.market === 'spot' && t.symbol === 'ETHUSDT').length > 50);
+      assert.equal(h.sim.stats().connectionsOpened, opened, 'no connection opened for the new symbol');
+      const eth = () => h.trades.filter((t) => t.market === 'spot' && t.symbol === 'ETHUSDT').map((t) => t.aggId);
+      const ids = eth();
+      assert.equal(new Set(ids).size, ids.length, 'ETH trades once each');
+      const sorted = [...ids].sort((a, b) => a - b);
+      const first = sorted[0] as number;
+      const truthIds = h.sim.groundTruth().trades('spot', 'ETHUSDT').map((t) => t.a).filter((a) => a >= first && a <= (sorted.at(-1) as number));
+      assert.deepEqual(sorted, truthIds, 'contiguous from the first ETH trade seen');
+
+      await h.setSymbol('spot', 'ETHUSDT', null);
+      await waitFor('ETH unsubscribed', () => h.ingest.status().markets.spot.streams === 1, 10_000);
+      await sleepMs(800);
+      const before = eth().length;
+      await sleepMs(1_500);
+      assert.equal(h.sim.stats().exhausted, false, 'the simulator was still publishing');
+      const ethPublishedMeanwhile = h.sim.groundTruth().trades('spot', 'ETHUSDT').length;
+      assert.ok(ethPublishedMeanwhile > before);
+      assert.equal(eth().length, before, 'no ETH trades after removal');
+      assert.equal(h.sim.stats().connectionsOpened, opened, 'removal closed no connection either');
+
+      const { expected, counts } = await finish(h, initial);
+      const btc = new Map([...counts].filter(([k]) => k.includes(':BTCUSDT:')));
+      assertExactlyOnce(expected, btc);
+    } finally {
+      await h.close();
+    }
+  });
 });

@@ -2,3 +2,7 @@ export { questdbEnvShape, questdbSettingsFromEnv, ilpConfigString, type QuestDbS
 export { QuestDbSql, QuestDbError, QUESTDB_ERROR_CODES, type QuestDbErrorCode, type ExecResult } from './sql.js';
 export { BAR_COLUMNS, DEFAULT_BAR_TABLE, barTableDdl, assertTableName } from './bar-table.js';
 export { BarWriter } from './bar-writer.js';
+export {
+  TIMEFRAMES, VIEW_TIMEFRAMES, TIMEFRAME_MS, VIEW_COLUMNS, VIEW_PARTITION_BY,
+  viewName, viewNames, viewDdl, viewDdls, ensureViews, type Timeframe, type ViewTimeframe,
+} from './views.js';

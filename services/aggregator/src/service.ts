@@ -1,6 +1,6 @@
 import { createLogger, createMetricsRegistry, startOpsServer, type Logger, type OpsServer } from '@cvd/common';
 import { createKafka, ensureTopics, kafkaSettingsFromEnv, pipelineTopics, topicNamesFromEnv } from '@cvd/kafka';
-import { BarWriter, barTableDdl, QuestDbSql, questdbSettingsFromEnv } from '@cvd/questdb';
+import { BarWriter, barTableDdl, ensureViews, QuestDbSql, questdbSettingsFromEnv } from '@cvd/questdb';
 import { Backoff, sleep } from '@cvd/common';
 import type { Registry } from 'prom-client';
 import { Aggregator } from './aggregator.js';
@@ -46,6 +46,8 @@ export async function startAggregator(options: { env?: NodeJS.ProcessEnv; logger
   const signal = { stopped: false };
   await ensureTopics(kafka, pipelineTopics(topics, env.TRADES_PARTITIONS), logger);
   await ensureBarTable(new QuestDbSql(qdb), env.AGGREGATOR_BAR_TABLE, logger, signal);
+  // 5m…1d bars as materialized views over the bar table (QuestDB is up: the table was just created).
+  await ensureViews(new QuestDbSql(qdb), env.AGGREGATOR_BAR_TABLE);
   const aggregator = new Aggregator({
     kafka,
     writer: new BarWriter(qdb, { table: env.AGGREGATOR_BAR_TABLE }),

@@ -1,3 +1,4 @@
+import { runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
 import { stackCommand } from './commands/stack.js';
 import { CliUsageError } from './env.js';
@@ -7,6 +8,7 @@ export const HELP = `cvd — real-time CVD pipeline for Binance
 Usage: cvd <command> [options]
 
 Commands:
+  run [--sim]                  run the whole pipeline (live Binance, or the simulator with --sim)
   stack fetch|up|status|down   run real Kafka and QuestDB natively (no Docker needed)
   sim                          run the bundled Binance simulator (websocket + REST on loopback)
 
@@ -26,6 +28,8 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
         return await stackCommand(rest, out);
       case 'sim':
         return await simCommand(rest, out);
+      case 'run':
+        return await runCommand(rest, out);
       case undefined:
       case '--help':
       case '-h':

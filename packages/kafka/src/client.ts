@@ -41,6 +41,9 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, timestamp: _t, logger: _l, ...rest } = entry as { message: string; timestamp?: string; logger?: string } & Record<string, unknown>;
+        // kafkajs warns on every idempotent producer that finite retries "may invalidate EoS";
+        // our producers retry failed sends themselves, so the warning carries no information.
+        if (/Limiting retries for the idempotent producer/.test(message)) return;
         const lvl = TRANSIENT.test(`${message} ${String(rest.error ?? '')}`) ? 'debug' : (LEVELS[level] ?? 'info');
         log[lvl](rest, `kafkajs: ${message}`);
       },

@@ -44,6 +44,9 @@ export const ingestEnvShape = {
   INGEST_BACKFILL_CONCURRENCY: positiveInt(64).default(2),
   /** Attempts per hole when REST requests fail (429, 5xx, network) before giving up. */
   INGEST_BACKFILL_ATTEMPTS: positiveInt(100).default(5),
+  /** Records read back per trades partition at start to learn the last published id per symbol (0 = off). */
+  INGEST_RESUME_TAIL_RECORDS: z.coerce.number({ error: 'expected an integer >= 0' }).int().min(0).max(10_000_000).default(10_000),
+  INGEST_RESUME_TIMEOUT: envDuration().default(30_000),
   LOG_LEVEL: envLogLevel().default('info'),
   OPS_PORT: envPort().default(9464),
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -74,6 +77,8 @@ export interface IngestConfig {
   readonly backfillMaxIds: number;
   readonly backfillConcurrency: number;
   readonly backfillAttempts: number;
+  readonly resumeTailRecords: number;
+  readonly resumeTimeoutMs: number;
   readonly topics: { readonly trades: string; readonly symbols: string; readonly deadLetter: string };
   readonly tradesPartitions: number;
   readonly logLevel: LogLevel;
@@ -109,6 +114,8 @@ export function configFromEnv(env: IngestEnv): IngestConfig {
     backfillMaxIds: env.INGEST_BACKFILL_MAX_IDS,
     backfillConcurrency: env.INGEST_BACKFILL_CONCURRENCY,
     backfillAttempts: env.INGEST_BACKFILL_ATTEMPTS,
+    resumeTailRecords: env.INGEST_RESUME_TAIL_RECORDS,
+    resumeTimeoutMs: env.INGEST_RESUME_TIMEOUT,
     topics: { trades: env.TOPIC_TRADES, symbols: env.TOPIC_SYMBOLS, deadLetter: env.TOPIC_DEADLETTER },
     tradesPartitions: env.TRADES_PARTITIONS,
     logLevel: env.LOG_LEVEL,

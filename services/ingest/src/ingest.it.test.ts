@@ -209,4 +209,18 @@ describe('ingest against the simulator and real Kafka', () => {
       await h.close();
     }
   });
+
+  test('restart: the new run resumes from the last published ids and backfills the downtime', async () => {
+    const h = await startHarness({ symbols: SYMBOLS, sim: market(280_000, 40) });
+    try {
+      await begin(h);
+      await waitFor('some trades', () => h.trades.length > 300);
+      await h.restartIngest(800);
+      const { expected, counts } = await finish(h);
+      assertExactlyOnce(expected, counts);
+      assert.ok(h.trades.some((t) => t.recovered), 'trades published while ingest was down came from REST');
+    } finally {
+      await h.close();
+    }
+  });
 });

@@ -11,6 +11,7 @@ import type { IngestConfig } from './env.js';
 import { MarketConnections, type MarketStatus } from './market-connections.js';
 import { IngestMetrics } from './metrics.js';
 import { TradeRouter, type RouterStats } from './router.js';
+import { lastPublishedIds } from './resume.js';
 import { KafkaTradeSink, type ProducerState } from './sink.js';
 import { SymbolSet, symbolChange } from './symbols.js';
 
@@ -104,6 +105,19 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
     const r = new TradeRouter({ config, sink: s, rest, metrics, logger });
     router = r;
     cleanups.push(() => r.close());
+    if (config.resumeTailRecords > 0) {
+      try {
+        const seeds = await lastPublishedIds(kafka, config.topics.trades, {
+          tailRecords: config.resumeTailRecords,
+          timeoutMs: config.resumeTimeoutMs,
+          logger: log,
+        });
+        r.seed(seeds);
+        log.info({ symbols: seeds.size }, 'resuming from the last published ids of the trades topic');
+      } catch (err) {
+        log.warn({ err }, 'could not read the tail of the trades topic: first frames start afresh');
+      }
+    }
 
     let malformed = 0;
     const onMalformed = (market: Market, raw: Buffer, error: FrameError, connection: string): void => {

@@ -20,7 +20,10 @@ export interface DeadLetter {
 export interface Harness {
   readonly kafka: Kafka;
   readonly sim: Simulator;
+  /** The running ingest (replaced by {@link restartIngest}). */
   readonly ingest: IngestHandle;
+  /** Stops ingest (SIGTERM path), waits `downMs`, starts a fresh one on the same topics. */
+  restartIngest(downMs: number): Promise<void>;
   readonly topics: { trades: string; symbols: string; deadLetter: string };
   /** Every trade read from the trades topic so far, in arrival order. */
   readonly trades: AggTrade[];
@@ -115,7 +118,14 @@ export async function startHarness(options: {
   return {
     kafka,
     sim,
-    ingest,
+    get ingest() {
+      return ingest;
+    },
+    async restartIngest(downMs) {
+      await ingest.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      ingest = await startIngest({ config, logger, kafka, ops: { port: 0 }, ensureTopics: false });
+    },
     topics,
     trades,
     deadLetters,

@@ -58,6 +58,7 @@ export class TradeRouter {
   readonly #rlog: RateLimitedLog;
   readonly #now: () => number;
   readonly #states = new Map<string, SymbolState>();
+  readonly #seeds = new Map<string, number>();
   readonly #withHoles = new Set<SymbolState>();
   readonly #jobs: Job[] = [];
   readonly #running = new Set<Promise<void>>();
@@ -89,15 +90,19 @@ export class TradeRouter {
     });
   }
 
+  /** Last ids published by a previous run (`market:SYMBOL` → aggId), used when a symbol is activated. */
+  seed(lastIds: ReadonlyMap<string, number>): void {
+    for (const [k, v] of lastIds) this.#seeds.set(k, v);
+  }
+
   /** Starts accepting trades of this symbol. */
   activate(market: Market, symbol: string): void {
     const k = `${market}:${symbol}`;
     if (this.#states.has(k)) return;
-    this.#states.set(k, {
-      market,
-      symbol,
-      seq: new SymbolSequence({ backfillDelayMs: this.#config.backfillDelayMs, maxHoleIds: this.#config.backfillMaxIds }),
-    });
+    const seq = new SymbolSequence({ backfillDelayMs: this.#config.backfillDelayMs, maxHoleIds: this.#config.backfillMaxIds });
+    const seeded = this.#seeds.get(k);
+    if (seeded !== undefined) seq.seed(seeded);
+    this.#states.set(k, { market, symbol, seq });
   }
 
   /** Stops: later frames are dropped, open holes forgotten (a re-add starts afresh). */
@@ -106,6 +111,8 @@ export class TradeRouter {
     const st = this.#states.get(k);
     if (st === undefined) return;
     st.seq.reset();
+    // A symbol re-added later starts afresh: the ids in between were not wanted.
+    this.#seeds.delete(k);
     this.#withHoles.delete(st);
     this.#states.delete(k);
   }

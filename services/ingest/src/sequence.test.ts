@@ -102,6 +102,14 @@ describe('SymbolSequence', () => {
     assert.equal(s.observe(50, 0).kind, 'duplicate');
   });
 
+  test('a seed from the previous run turns the first frame into a hole to backfill', () => {
+    const s = seq();
+    s.seed(100);
+    assert.deepEqual(s.observe(110, 0), { kind: 'gap', hole: { from: 101, to: 110 }, tooLarge: false });
+    s.seed(5);
+    assert.equal(s.last, 110, 'a seed never overrides live tracking');
+  });
+
   test('reset forgets the symbol and bumps the generation', () => {
     const s = seq();
     s.observe(1, 0);

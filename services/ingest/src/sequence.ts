@@ -78,6 +78,14 @@ export class SymbolSequence {
     return this.#holes.map((h) => ({ from: h.from, to: h.to }));
   }
 
+  /**
+   * Remembers `last` from a previous run (read back from the trades topic) so the first frame
+   * reveals the hole since then. Ignored once ids are being tracked.
+   */
+  seed(last: number): void {
+    if (this.#last === undefined) this.#last = last;
+  }
+
   /** Classifies an id that arrived over the websocket at `now`. */
   observe(id: number, now: number): Observation {
     const last = this.#last;

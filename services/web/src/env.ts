@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { envLogLevel, envPort, parseEnv, type EnvSource } from '@cvd/common';
+import { DEFAULT_BAR_TABLE, questdbEnvShape } from '@cvd/questdb';
+
+/**
+ * Every variable the web service reads, parsed once at start-up; a bad value fails start-up
+ * with one message naming each variable.
+ */
+export const WebEnv = z.object({
+  ...questdbEnvShape,
+  /** Bind address. Loopback by default: exposing the charts is an explicit choice. */
+  WEB_HOST: z.string().min(1).default('127.0.0.1'),
+  WEB_PORT: envPort().default(8080),
+  /** The 1m bar table; the views are derived from its name (`cvd_bars_5m`, … or `<table>_5m`). */
+  WEB_BAR_TABLE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,122}$/, 'expected a QuestDB table name (letters, digits, _)').default(DEFAULT_BAR_TABLE),
+  LOG_LEVEL: envLogLevel().default('info'),
+});
+export type WebEnv = z.output<typeof WebEnv>;
+
+export function parseWebEnv(env: EnvSource = process.env): WebEnv {
+  return parseEnv(WebEnv, env);
+}

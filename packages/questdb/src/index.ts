@@ -4,5 +4,5 @@ export { BAR_COLUMNS, DEFAULT_BAR_TABLE, barTableDdl, assertTableName } from './
 export { BarWriter } from './bar-writer.js';
 export {
   TIMEFRAMES, VIEW_TIMEFRAMES, TIMEFRAME_MS, VIEW_COLUMNS, VIEW_PARTITION_BY,
-  viewName, viewNames, viewDdl, viewDdls, ensureViews, type Timeframe, type ViewTimeframe,
+  viewName, viewNames, viewDdl, viewDdls, ensureViews, viewsRefreshed, type Timeframe, type ViewTimeframe,
 } from './views.js';

@@ -11,7 +11,7 @@ import { eventually, getTestStack, uniqueTable } from '@cvd/test-kit';
 import { barTableDdl } from './bar-table.js';
 import { BarWriter } from './bar-writer.js';
 import { QuestDbSql } from './sql.js';
-import { ensureViews, TIMEFRAME_MS, VIEW_COLUMNS, VIEW_TIMEFRAMES, viewName, type ViewTimeframe } from './views.js';
+import { ensureViews, TIMEFRAME_MS, VIEW_COLUMNS, VIEW_TIMEFRAMES, viewName, viewsRefreshed, type ViewTimeframe } from './views.js';
 
 let httpUrl: string;
 before(async () => {
@@ -108,6 +108,7 @@ function compare(got: Row[], want: Row[]): string | undefined {
 
 async function assertViewsMatch(sql: QuestDbSql, table: string): Promise<void> {
   const cols = ['ts', 'market', 'symbol', ...VIEW_COLUMNS.map(([n]) => n)].join(', ');
+  await eventually(() => viewsRefreshed(sql, table), 60_000, 200);
   let problem: string | undefined = 'not checked';
   await eventually(async () => {
     const base = await sql.rows(`SELECT * FROM ${table} ORDER BY ts`);

@@ -127,3 +127,17 @@ export async function ensureViews(sql: { exec(query: string): Promise<ExecResult
   for (const ddl of viewDdls(baseTable)) await sql.exec(ddl);
   return VIEW_TIMEFRAMES.map((tf) => viewName(tf, baseTable));
 }
+
+/**
+ * Whether every view of `baseTable` has caught up: the base table's WAL is applied, each view
+ * has refreshed up to the base table's last transaction and applied its own WAL. For tests
+ * and tools that write bars and then read a view.
+ */
+export async function viewsRefreshed(sql: { exec(query: string): Promise<ExecResult> }, baseTable: string = DEFAULT_BAR_TABLE): Promise<boolean> {
+  const rows = async (q: string): Promise<unknown[][]> => (await sql.exec(q)).dataset;
+  const names = VIEW_TIMEFRAMES.map((tf) => viewName(tf, baseTable));
+  const wal = await rows(`SELECT name, writerTxn, sequencerTxn, suspended FROM wal_tables() WHERE name IN (${[baseTable, ...names].map((n) => `'${assertTableName(n)}'`).join(', ')})`);
+  if (wal.length !== names.length + 1 || wal.some(([, w, s, suspended]) => w !== s || suspended === true)) return false;
+  const views = await rows(`SELECT view_name, view_status, refresh_base_table_txn, base_table_txn FROM materialized_views() WHERE base_table_name = '${assertTableName(baseTable)}'`);
+  return views.length === names.length && views.every(([, status, refreshed, base]) => status === 'valid' && refreshed === base);
+}

@@ -1,6 +1,8 @@
 import { runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
 import { stackCommand } from './commands/stack.js';
+import { barsCommand } from './commands/bars.js';
+import { symbolsCommand } from './commands/symbols.js';
 import { CliUsageError } from './env.js';
 
 export const HELP = `cvd — real-time CVD pipeline for Binance
@@ -11,6 +13,8 @@ Commands:
   run [--sim]                  run the whole pipeline (live Binance, or the simulator with --sim)
   stack fetch|up|status|down   run real Kafka and QuestDB natively (no Docker needed)
   sim                          run the bundled Binance simulator (websocket + REST on loopback)
+  symbols ls|add|rm [M:S…]     list, add or remove symbols through the config admin API
+  bars SYMBOL [--tf TF]        CVD bars of one symbol from QuestDB (1m … 1d)
 
 Run \`cvd <command> --help\` for a command's options.
 `;
@@ -30,6 +34,10 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
         return await simCommand(rest, out);
       case 'run':
         return await runCommand(rest, out);
+      case 'symbols':
+        return await symbolsCommand(rest, { out, err: errOut });
+      case 'bars':
+        return await barsCommand(rest, { out, err: errOut });
       case undefined:
       case '--help':
       case '-h':

@@ -108,6 +108,13 @@ function cvdBar(b) {
   return { time: b.time, open: b.cvd_open, high: b.cvd_high, low: b.cvd_low, close: b.cvd_close, color, wickColor: color };
 }
 
+/** Few bars: spread them over the width; many: the newest ~200 with room on the right. */
+function showRecent(n) {
+  if (n === 0) return;
+  if (n <= 200) priceChart.timeScale().fitContent();
+  else priceChart.timeScale().setVisibleLogicalRange({ from: n - 200, to: n + 3 });
+}
+
 // ---- formatting ---------------------------------------------------------------------------
 
 const num = new Intl.NumberFormat('en-US', { maximumFractionDigits: 8 });
@@ -188,7 +195,7 @@ async function load() {
     cvdSeries.applyOptions({ priceFormat: priceFormat(bars.flatMap((b) => [b.cvd_high, b.cvd_low])) });
     priceSeries.setData(bars.map(priceBar));
     cvdSeries.setData(bars.map(cvdBar));
-    priceChart.timeScale().scrollToRealTime();
+    showRecent(bars.length);
     showMessage(bars.length ? '' : 'No bars for this symbol yet.');
     showReadout();
     setLive(true);

@@ -2,6 +2,7 @@ import { runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
 import { stackCommand } from './commands/stack.js';
 import { barsCommand } from './commands/bars.js';
+import { exportCommand } from './commands/export.js';
 import { symbolsCommand } from './commands/symbols.js';
 import { CliUsageError } from './env.js';
 
@@ -15,6 +16,7 @@ Commands:
   sim                          run the bundled Binance simulator (websocket + REST on loopback)
   symbols ls|add|rm [M:S…]     list, add or remove symbols through the config admin API
   bars SYMBOL [--tf TF]        CVD bars of one symbol from QuestDB (1m … 1d)
+  export SYMBOL --from --to    one symbol's 1m bars as CSV (legacy or full layout) or Parquet
 
 Run \`cvd <command> --help\` for a command's options.
 `;
@@ -38,6 +40,8 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
         return await symbolsCommand(rest, { out, err: errOut });
       case 'bars':
         return await barsCommand(rest, { out, err: errOut });
+      case 'export':
+        return await exportCommand(rest, { out, err: errOut });
       case undefined:
       case '--help':
       case '-h':

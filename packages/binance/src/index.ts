@@ -60,3 +60,15 @@ export { parseExchangeInfo } from './rest/exchange-info.js';
 export type { SymbolInfo } from './rest/exchange-info.js';
 export { WeightLimiter } from './rest/weight-limiter.js';
 export type { Clock, WeightLimiterOptions, WeightUsage } from './rest/weight-limiter.js';
+
+export {
+  AggTradesDumpParser,
+  DUMP_COLUMNS,
+  DUMP_ERROR_CODES,
+  DumpError,
+  dumpPathInfo,
+  parseAggTradesDump,
+  unzipFirstEntry,
+  zipFirstEntry,
+} from './dumps.js';
+export type { DumpErrorCode, DumpParseOptions, DumpParseResult, ZipEntry } from './dumps.js';

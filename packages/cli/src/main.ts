@@ -3,6 +3,7 @@ import { simCommand } from './commands/sim.js';
 import { stackCommand } from './commands/stack.js';
 import { barsCommand } from './commands/bars.js';
 import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
 import { symbolsCommand } from './commands/symbols.js';
 import { CliUsageError } from './env.js';
 
@@ -17,6 +18,7 @@ Commands:
   symbols ls|add|rm [M:S…]     list, add or remove symbols through the config admin API
   bars SYMBOL [--tf TF]        CVD bars of one symbol from QuestDB (1m … 1d)
   export SYMBOL --from --to    one symbol's 1m bars as CSV (legacy or full layout) or Parquet
+  import FILE…                 publish data.binance.vision aggTrades dumps (zip/csv) to Kafka
 
 Run \`cvd <command> --help\` for a command's options.
 `;
@@ -42,6 +44,8 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
         return await barsCommand(rest, { out, err: errOut });
       case 'export':
         return await exportCommand(rest, { out, err: errOut });
+      case 'import':
+        return await importCommand(rest, { out, err: errOut });
       case undefined:
       case '--help':
       case '-h':

@@ -2,10 +2,12 @@
  * Test support for the data verbs (compiled, not a test file): deterministic trade sets, the
  * bars the engine makes of them, and writing bars into a QuestDB table.
  */
+import { deflateRawSync } from 'node:zlib';
 import { seededRandom } from '@cvd/common';
 import { applyBatch, createState, type BarRow } from '@cvd/engine';
 import { barTableDdl, BarWriter, QuestDbSql } from '@cvd/questdb';
-import type { AggTrade } from '@cvd/schemas';
+import { followTopic, type Kafka } from '@cvd/kafka';
+import { decodeTradeRecord, type AggTrade } from '@cvd/schemas';
 
 export const MINUTE = 60_000;
 
@@ -74,4 +76,50 @@ export function captureIo(): { out: string[]; err: string[]; io: { out: (s: stri
   const out: string[] = [];
   const err: string[] = [];
   return { out, err, io: { out: (s) => out.push(s), err: (s) => err.push(s) } };
+}
+
+/** A one-entry zip like data.binance.vision's (sizes in the central directory only). */
+export function makeZip(name: string, content: Buffer): Buffer {
+  const data = deflateRawSync(content);
+  const nameBuf = Buffer.from(name);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(0x08, 6);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt16LE(nameBuf.length, 26);
+  const cd = Buffer.alloc(46);
+  cd.writeUInt32LE(0x02014b50, 0);
+  cd.writeUInt16LE(20, 4);
+  cd.writeUInt16LE(20, 6);
+  cd.writeUInt16LE(0x08, 8);
+  cd.writeUInt16LE(8, 10);
+  cd.writeUInt32LE(data.length, 20);
+  cd.writeUInt32LE(content.length, 24);
+  cd.writeUInt16LE(nameBuf.length, 28);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(1, 8);
+  eocd.writeUInt16LE(1, 10);
+  eocd.writeUInt32LE(cd.length + nameBuf.length, 12);
+  eocd.writeUInt32LE(local.length + nameBuf.length + data.length, 16);
+  return Buffer.concat([local, nameBuf, data, cd, nameBuf, eocd]);
+}
+
+/** Every trade record of a topic up to its current end, decoded, in partition order. */
+export async function readTopicTrades(kafka: Kafka, topic: string): Promise<AggTrade[]> {
+  const out: AggTrade[] = [];
+  const f = await followTopic(kafka, {
+    topic,
+    groupPrefix: 'cli-test-read',
+    onRecords: (records) => {
+      for (const r of records) {
+        const d = r.value ? decodeTradeRecord(r.value) : undefined;
+        if (d?.ok) out.push(...d.value);
+      }
+    },
+  });
+  await f.caughtUp;
+  await f.stop();
+  return out;
 }

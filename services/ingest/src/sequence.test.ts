@@ -10,9 +10,27 @@ describe('SymbolSequence', () => {
     assert.equal(s.observe(10, 0).kind, 'first');
     assert.equal(s.observe(11, 0).kind, 'next');
     assert.equal(s.observe(11, 0).kind, 'duplicate');
-    assert.equal(s.observe(5, 0).kind, 'duplicate');
+    assert.equal(s.observe(10, 0).kind, 'duplicate');
     assert.equal(s.last, 11);
     assert.equal(s.missing, 0);
+  });
+
+  test('fresh start: a frame reordered ahead of the first one seen is published, not dropped', () => {
+    const s = seq();
+    assert.equal(s.observe(10, 0).kind, 'first');
+    assert.equal(s.observe(9, 0).kind, 'filled', 'the real first trade arrived second');
+    assert.deepEqual(s.observe(5, 0), { kind: 'gap', hole: { from: 6, to: 9 }, tooLarge: false });
+    assert.equal(s.missing, 3);
+    assert.equal(s.observe(7, 0).kind, 'filled');
+    assert.equal(s.observe(5, 0).kind, 'duplicate');
+    assert.equal(s.last, 10);
+  });
+
+  test('after a seed, ids at or below it were published by the previous run', () => {
+    const s = seq();
+    s.seed(100);
+    assert.equal(s.observe(101, 0).kind, 'next');
+    assert.equal(s.observe(99, 0).kind, 'duplicate');
   });
 
   test('a jump opens a hole that becomes due only after the backfill delay', () => {

@@ -48,6 +48,10 @@ export interface SequenceOptions {
 
 export class SymbolSequence {
   #last: number | undefined;
+  /** Lowest id published in this run (fresh starts only). */
+  #min: number | undefined;
+  /** `last` came from a previous run: ids at or below it were published then. */
+  #seeded = false;
   /** Disjoint, ascending by `from`. */
   #holes: Hole[] = [];
   #generation = 0;
@@ -83,7 +87,10 @@ export class SymbolSequence {
    * reveals the hole since then. Ignored once ids are being tracked.
    */
   seed(last: number): void {
-    if (this.#last === undefined) this.#last = last;
+    if (this.#last === undefined) {
+      this.#last = last;
+      this.#seeded = true;
+    }
   }
 
   /** Classifies an id that arrived over the websocket at `now`. */
@@ -91,6 +98,7 @@ export class SymbolSequence {
     const last = this.#last;
     if (last === undefined) {
       this.#last = id;
+      this.#min = id;
       return { kind: 'first' };
     }
     if (id === last + 1) {
@@ -106,7 +114,20 @@ export class SymbolSequence {
       }
       return { kind: 'gap', hole, tooLarge };
     }
-    return this.take(id) ? { kind: 'filled' } : { kind: 'duplicate' };
+    if (this.take(id)) return { kind: 'filled' };
+    // A fresh start has no history: an id below the first one seen is not a duplicate but a
+    // frame that was reordered ahead of it. It extends the tracked range downwards, and the
+    // ids between it and the old start become a hole like any other.
+    if (!this.#seeded && this.#min !== undefined && id < this.#min) {
+      const min = this.#min;
+      this.#min = id;
+      if (id + 1 === min) return { kind: 'filled' };
+      const hole = { from: id + 1, to: min };
+      const tooLarge = min - (id + 1) > this.#options.maxHoleIds;
+      if (!tooLarge) this.#holes.unshift({ ...hole, notBefore: now + this.#options.backfillDelayMs, attempts: 0, inFlight: false });
+      return { kind: 'gap', hole, tooLarge };
+    }
+    return { kind: 'duplicate' };
   }
 
   /** Removes `id` from the open holes; true when it was missing (so it must be published now). */
@@ -171,6 +192,8 @@ export class SymbolSequence {
   /** Forgets everything (symbol removed): the next id is `first` again. */
   reset(): void {
     this.#last = undefined;
+    this.#min = undefined;
+    this.#seeded = false;
     this.#holes = [];
     this.#generation += 1;
   }

@@ -64,7 +64,7 @@ describe('Grafana dashboard SQL against QuestDB', () => {
   });
 
   const contexts: [string, Omit<GrafanaContext, 'table'>][] = [
-    ['last 6 h, 1 min interval, two symbols', { from: new Date(now - 6 * 3_600_000), to: new Date(now + MINUTE), intervalMs: MINUTE, vars: { market: 'usdm', symbol: ['BTCUSDT', 'ETHUSDT'] } }],
+    ['last 6 h, 1 min interval, two symbols', { from: new Date(now - 6 * 3_600_000 + 250), to: new Date(now + MINUTE + 123), intervalMs: MINUTE, vars: { market: 'usdm', symbol: ['BTCUSDT', 'ETHUSDT'] } }],
     ['last 7 d, 10 min interval, one symbol', { from: new Date(now - 7 * 86_400_000), to: new Date(now + MINUTE), intervalMs: 10 * MINUTE, vars: { market: 'usdm', symbol: ['BTCUSDT'] } }],
   ];
 

@@ -58,7 +58,8 @@ export interface GrafanaContext {
   table?: string;
 }
 
-const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** Go's time.RFC3339Nano in UTC, as Grafana's SQL macros format times: trailing fraction zeros dropped. */
+const iso = (d: Date): string => d.toISOString().replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac ? `.${frac}Z` : 'Z'));
 
 function formatInterval(ms: number): string {
   for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {

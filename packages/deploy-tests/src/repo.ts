@@ -110,7 +110,7 @@ export function parseDockerfile(text: string): { globalArgs: Record<string, stri
     .split('\n')
     .filter((l) => !/^\s*#/.test(l))
     .join('\n')
-    .replace(/\\\n/g, ' ');
+    .replace(/\s*\\\n\s*/g, ' ');
   const globalArgs: Record<string, string> = {};
   const stages: DockerfileStage[] = [];
   for (const line of joined.split('\n')) {

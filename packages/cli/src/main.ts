@@ -4,6 +4,7 @@ import { stackCommand } from './commands/stack.js';
 import { barsCommand } from './commands/bars.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
+import { rebuildCommand } from './commands/rebuild.js';
 import { symbolsCommand } from './commands/symbols.js';
 import { CliUsageError } from './env.js';
 
@@ -19,6 +20,7 @@ Commands:
   bars SYMBOL [--tf TF]        CVD bars of one symbol from QuestDB (1m … 1d)
   export SYMBOL --from --to    one symbol's 1m bars as CSV (legacy or full layout) or Parquet
   import FILE…                 publish data.binance.vision aggTrades dumps (zip/csv) to Kafka
+  rebuild --from --to          re-aggregate a range of bars from the trades topic
 
 Run \`cvd <command> --help\` for a command's options.
 `;
@@ -46,6 +48,8 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
         return await exportCommand(rest, { out, err: errOut });
       case 'import':
         return await importCommand(rest, { out, err: errOut });
+      case 'rebuild':
+        return await rebuildCommand(rest, { out, err: errOut });
       case undefined:
       case '--help':
       case '-h':

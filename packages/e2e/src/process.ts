@@ -1,0 +1,38 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export type ServiceName = 'config' | 'ingest' | 'aggregator';
+
+export function serviceScript(name: ServiceName): string {
+  return fileURLToPath(new URL(`../../../services/${name}/dist/main.js`, import.meta.url));
+}
+
+/** One service as a real child process; keeps the tail of its output for failure reports. */
+export class ServiceProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  private output = '';
+
+  constructor(readonly label: string, name: ServiceName, env: Record<string, string>) {
+    this.child = spawn(process.execPath, [serviceScript(name)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (b: Buffer): void => {
+      this.output = (this.output + b.toString()).slice(-30_000);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  get log(): string {
+    return this.output;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.running) this.child.kill(signal);
+    return this.exited;
+  }
+}

@@ -22,6 +22,8 @@ export interface PipelineOptions {
   aggregators?: number;
   graceMs?: number;
   env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Ops (health/metrics) ports are chosen free and kept across restarts. */
+  fixedOpsPorts?: boolean;
 }
 
 /**
@@ -43,6 +45,8 @@ export class Pipeline {
   readonly dir = mkdtempSync(join(tmpdir(), 'cvd-e2e-'));
   readonly symbolsFile = join(this.dir, 'symbols.yaml');
   adminPort = 0;
+  /** Ops port per process label (when `fixedOpsPorts`). */
+  readonly opsPorts = new Map<string, number>();
   servedSymbols: { market: Market; symbol: string }[] = [];
   private constructor(readonly o: PipelineOptions, readonly sim: Simulator) {
     this.sql = new QuestDbSql({ httpUrl: o.stack.questdbHttp });
@@ -72,6 +76,11 @@ export class Pipeline {
     const held = new Set((this.o.holdBack ?? []).map((s) => `${s.market}:${s.symbol}`));
     this.writeSymbolFile(this.servedSymbols.filter((s) => !held.has(`${s.market}:${s.symbol}`)));
     this.adminPort = await freePort();
+    if (this.o.fixedOpsPorts) {
+      for (const label of ['config', 'ingest', ...Array.from({ length: this.o.aggregators ?? 1 }, (_, i) => `aggregator-${i}`)]) {
+        this.opsPorts.set(label, await freePort());
+      }
+    }
     this.startService('config');
     for (let i = 0; i < (this.o.aggregators ?? 1); i++) this.startService('aggregator', i);
     this.startService('ingest');
@@ -139,7 +148,10 @@ export class Pipeline {
 
   startService(name: ServiceName, index = 0): ServiceProcess {
     const label = name === 'aggregator' ? `aggregator-${index}` : name;
-    const proc = new ServiceProcess(label, name, this.envFor(name, index));
+    const env = this.envFor(name, index);
+    const ops = this.opsPorts.get(label);
+    if (ops !== undefined) env.OPS_PORT = String(ops);
+    const proc = new ServiceProcess(label, name, env);
     this.procs.set(label, proc);
     return proc;
   }
@@ -175,6 +187,13 @@ export class Pipeline {
       /* keep text */
     }
     return { status: res.status, body: parsed };
+  }
+
+  /** Prometheus text of a process's `/metrics` (needs `fixedOpsPorts`). */
+  async metrics(label: string): Promise<string> {
+    const port = this.opsPorts.get(label);
+    if (port === undefined) throw new Error(`no fixed ops port for ${label}`);
+    return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   }
 
   async rows(where = '1 = 1'): Promise<Record<string, unknown>[]> {

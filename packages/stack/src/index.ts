@@ -3,8 +3,8 @@ export { findJavaRuntimes, pickJava, parseJavaMajor, type JavaRuntime } from './
 export { findRepoRoot, readVersions, defaultCacheDir, defaultStackDir, type InfraVersions } from './paths.js';
 export { freePort, freePorts, isPortFree, canConnect } from './ports.js';
 export { provision, isCacheWarm, type Artifacts } from './provision.js';
-export { kafkaHealthy, kafkaProperties, type KafkaPorts } from './kafka.js';
-export { questdbHealthy, questdbServerConf, type QuestDbPorts } from './questdb.js';
+export { kafkaHealthy, kafkaProperties, startKafka, waitKafkaHealthy, type KafkaPorts, type KafkaOptions } from './kafka.js';
+export { questdbHealthy, questdbServerConf, startQuestDb, waitQuestDbHealthy, type QuestDbPorts, type QuestDbOptions } from './questdb.js';
 export { isAlive, terminate, commandLine } from './process.js';
 export {
   launchStack,

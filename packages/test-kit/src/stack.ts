@@ -1,7 +1,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts, launchStack, readState, terminate, findRepoRoot, defaultStackDir, type StackEndpoints } from '@cvd/stack';
+import { join as joinPath } from 'node:path';
+import {
+  defaultCacheDir,
+  defaultStackDir,
+  findRepoRoot,
+  freePorts,
+  launchStack,
+  pickRuntimes,
+  provision,
+  readState,
+  readVersions,
+  startKafka,
+  startQuestDb,
+  terminate,
+  waitKafkaHealthy,
+  waitQuestDbHealthy,
+  type StackEndpoints,
+} from '@cvd/stack';
 
 /** Environment variables through which the runner hands one stack to every test process. */
 export const TEST_ENV = {
@@ -26,6 +43,10 @@ export interface OwnedTestStack extends TestStackEndpoints {
   questdbPid: number;
   /** SIGTERM both servers; removes the throw-away directory unless `keep`. Idempotent. */
   stop(options?: { keep?: boolean }): Promise<void>;
+  /** Fault injection: stop one server (SIGTERM, or SIGKILL when `kill`), keeping its data. */
+  stopComponent(component: 'kafka' | 'questdb', options?: { kill?: boolean }): Promise<void>;
+  /** Starts a stopped server again on the same ports and data, and waits until it is healthy. */
+  startComponent(component: 'kafka' | 'questdb'): Promise<void>;
 }
 
 /**
@@ -54,21 +75,61 @@ export async function startThrowawayStack(options: { progress?: (line: string) =
     throw err;
   }
   let stopped: Promise<void> | undefined;
-  return {
+  const pids = { kafka: endpoints.kafka.pid, questdb: endpoints.questdb.pid };
+  const handle: OwnedTestStack = {
     dir,
     brokers: endpoints.kafka.brokers,
     questdbHttp: endpoints.questdb.httpUrl,
     questdbPgPort: endpoints.questdb.ports.pg,
-    kafkaPid: endpoints.kafka.pid,
-    questdbPid: endpoints.questdb.pid,
+    get kafkaPid() {
+      return pids.kafka;
+    },
+    get questdbPid() {
+      return pids.questdb;
+    },
     stop(opts) {
       stopped ??= (async () => {
-        await Promise.all([terminate(endpoints.kafka.pid, 20_000), terminate(endpoints.questdb.pid, 20_000)]);
+        await Promise.all([terminate(pids.kafka, 20_000), terminate(pids.questdb, 20_000)]);
         if (!opts?.keep) rmSync(dir, { recursive: true, force: true });
       })();
       return stopped;
     },
+    async stopComponent(component, opts) {
+      const pid = pids[component];
+      if (opts?.kill) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      await terminate(pid, 30_000);
+    },
+    async startComponent(component) {
+      const repoRoot = options.repoRoot ?? findRepoRoot();
+      const versions = readVersions(repoRoot);
+      const java = pickRuntimes({ versions, env: process.env });
+      const artifacts = await provision({ repoRoot, cacheDir: defaultCacheDir(repoRoot), versions, java: java.kafka });
+      if (component === 'kafka') {
+        const k = startKafka({
+          java: java.kafka,
+          libDir: artifacts.kafkaLibDir,
+          dir: joinPath(dir, 'kafka'),
+          ports: endpoints.kafka.ports,
+          heapMb: 768,
+          detached: false,
+          overrides: { 'log.cleaner.backoff.ms': '1000' },
+        });
+        pids.kafka = k.pid;
+        await waitKafkaHealthy(endpoints.kafka.brokers, k.pid, k.logFile);
+      } else {
+        const q = startQuestDb({ java: java.questdb, jar: artifacts.questdbJar, dir: joinPath(dir, 'questdb'), ports: endpoints.questdb.ports, heapMb: 768, detached: false });
+        pids.questdb = q.pid;
+        await waitQuestDbHealthy(endpoints.questdb.httpUrl, q.pid, q.logFile);
+      }
+    },
   };
+  return handle;
 }
 
 /** Endpoints of the stack started by `cvd stack up` (for `CVD_TEST_STACK=running`). */

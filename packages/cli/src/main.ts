@@ -5,6 +5,8 @@ import { barsCommand } from './commands/bars.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { rebuildCommand } from './commands/rebuild.js';
+import { statusCommand } from './commands/status.js';
+import { tailCommand } from './commands/tail.js';
 import { symbolsCommand } from './commands/symbols.js';
 import { CliUsageError } from './env.js';
 
@@ -21,6 +23,8 @@ Commands:
   export SYMBOL --from --to    one symbol's 1m bars as CSV (legacy or full layout) or Parquet
   import FILE…                 publish data.binance.vision aggTrades dumps (zip/csv) to Kafka
   rebuild --from --to          re-aggregate a range of bars from the trades topic
+  tail [M:S…]                  live CVD per symbol in the terminal (Ctrl-C to stop)
+  status                       components, consumer lag, ingest gaps, last bar per symbol
 
 Run \`cvd <command> --help\` for a command's options.
 `;
@@ -50,6 +54,10 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
         return await importCommand(rest, { out, err: errOut });
       case 'rebuild':
         return await rebuildCommand(rest, { out, err: errOut });
+      case 'tail':
+        return await tailCommand(rest, { out, err: errOut });
+      case 'status':
+        return await statusCommand(rest, { out, err: errOut });
       case undefined:
       case '--help':
       case '-h':

@@ -7,6 +7,8 @@ import { BAR_COLUMNS, ensureViews, QuestDbSql } from '@cvd/questdb';
 import { getTestStack, uniqueTable } from '@cvd/test-kit';
 import { barsCommand } from './bars.js';
 import { exportCommand } from './export.js';
+import { statusCommand } from './status.js';
+import { tailCommand } from './tail.js';
 import { barsOf, captureIo, makeTrades, MINUTE, waitFor, writeBarTable } from './data-testing.js';
 
 const START = Date.parse('2024-05-01T12:00:00Z');
@@ -115,4 +117,27 @@ test('export: legacy CSV (exact cvd and delta), full CSV (every column), Parquet
   assert.equal(bytes.subarray(0, 4).toString(), 'PAR1');
   assert.equal(bytes.subarray(-4).toString(), 'PAR1');
   assert.ok(bytes.includes(Buffer.from('timestamp')) && bytes.includes(Buffer.from('cvd')));
+});
+
+test('tail --once: the newest bar per symbol (given, or most active); status: Kafka/QuestDB up, services reported, last bars', async () => {
+  const t = captureIo();
+  assert.equal(await tailCommand(['usdm:TESTAUSDT', 'spot:NOPEUSDT', '--once'], t.io, env), 0);
+  const text = t.out.join('\n');
+  const last = usdm.at(-1);
+  assert.match(text, new RegExp(`usdm:TESTAUSDT\\s+${Number(last?.close)}\\s+${Number(last?.cvdClose)}\\s+${Number(last?.delta)}\\s+yes\\s+12:29`));
+  assert.match(text, /spot:NOPEUSDT\s+no bars/);
+  const a = captureIo();
+  assert.equal(await tailCommand(['--once', '--top', '2'], a.io, env), 0);
+  assert.equal(a.out.join('\n').split('\n').filter((l) => /^(usdm|spot):/.test(l)).length, 2);
+
+  const stack = await getTestStack();
+  const s = captureIo();
+  const code = await statusCommand(['--json', '--top', '3'], s.io, { ...env, KAFKA_BROKERS: stack.brokers, CONFIG_OPS_URL: 'http://127.0.0.1:1', INGEST_OPS_URL: 'http://127.0.0.1:1', AGGREGATOR_OPS_URL: 'http://127.0.0.1:1' });
+  assert.equal(code, 0);
+  const report = JSON.parse(s.out.join('\n')) as { components: { name: string; up: boolean }[]; lastBars: unknown[] };
+  assert.deepEqual(report.components.map((c) => [c.name, c.up]), [['kafka', true], ['questdb', true], ['config', false], ['ingest', false], ['aggregator', false]]);
+  assert.equal(report.lastBars.length, 3);
+  const down = captureIo();
+  assert.equal(await statusCommand([], down.io, { QUESTDB_HTTP_URL: 'http://127.0.0.1:1', KAFKA_BROKERS: '127.0.0.1:1', CONFIG_OPS_URL: 'http://127.0.0.1:1', INGEST_OPS_URL: 'http://127.0.0.1:1', AGGREGATOR_OPS_URL: 'http://127.0.0.1:1' }), 1);
+  assert.match(down.out[0] ?? '', /kafka\s+DOWN/);
 });

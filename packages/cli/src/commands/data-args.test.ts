@@ -68,3 +68,8 @@ test('parseDataEnv: defaults, overrides, one clear error per bad variable', () =
   assert.throws(() => parseDataEnv({ KAFKA_BROKERS: 'localhost' }), /KAFKA_BROKERS: "localhost" is not host:port/);
   assert.throws(() => parseDataEnv({ AGGREGATOR_BAR_TABLE: 'x;drop' }), /AGGREGATOR_BAR_TABLE/);
 });
+
+test('age', async () => {
+  const { age } = await import('./data-args.js');
+  assert.deepEqual([age(-5), age(41_600), age(300_000), age(3 * 3_600_000), age(12 * 86_400_000)], ['0s', '42s', '5m', '3h', '12d']);
+});

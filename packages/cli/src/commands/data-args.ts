@@ -1,6 +1,12 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliUsageError } from '../env.js';
 
+/** A failure that is not the user's typing (a server down, a missing topic): exit status 1, one line. */
+export class CliFailure extends Error {
+  override readonly name = 'CliFailure';
+  readonly code = 'failed' as const;
+}
+
 export const MARKET_NAMES = ['spot', 'usdm', 'coinm'] as const;
 export type MarketName = (typeof MARKET_NAMES)[number];
 
@@ -123,4 +129,13 @@ export interface Io {
   out: (s: string) => void;
   /** Progress and diagnostics (stderr). */
   err: (s: string) => void;
+}
+
+/** A duration for people: 42s, 5m, 3h, 12d. */
+export function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86_400)}d`;
 }

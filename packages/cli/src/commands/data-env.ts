@@ -2,6 +2,7 @@ import { createLogger, type Logger } from '@cvd/common';
 import { createKafka, type Kafka, type KafkaSettings } from '@cvd/kafka';
 import { assertTableName, DEFAULT_BAR_TABLE, type QuestDbSettings } from '@cvd/questdb';
 import { CliUsageError } from '../env.js';
+import { CliFailure } from './data-args.js';
 
 /**
  * What the data verbs (symbols, bars, tail, export, import, rebuild, status) read from the
@@ -79,3 +80,25 @@ export function cliKafka(env: DataEnv, clientId: string, logger: Logger = cliLog
 export const DATA_ENV_HELP = `Environment: QUESTDB_HTTP_URL (http://127.0.0.1:9000), KAFKA_BROKERS (127.0.0.1:9092),
   CONFIG_ADMIN_URL (http://127.0.0.1:8081), CONFIG_ADMIN_TOKEN, TOPIC_TRADES (cvd.trades.v1),
   AGGREGATOR_BAR_TABLE (cvd_bars_1m)`;
+
+/** Whether any broker accepts a TCP connection within `timeoutMs` (kafkajs itself retries for about a minute). */
+export async function anyBrokerReachable(brokers: readonly string[], timeoutMs = 3_000): Promise<boolean> {
+  const { connect } = await import('node:net');
+  const one = (b: string): Promise<boolean> =>
+    new Promise((resolve) => {
+      const i = b.lastIndexOf(':');
+      const socket = connect({ host: b.slice(0, i), port: Number(b.slice(i + 1)) });
+      const done = (ok: boolean): void => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.setTimeout(timeoutMs, () => done(false));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    });
+  return (await Promise.all(brokers.map(one))).some(Boolean);
+}
+
+export async function requireKafka(env: DataEnv): Promise<void> {
+  if (!(await anyBrokerReachable(env.brokers))) throw new CliFailure(`Kafka at ${env.brokers.join(',')} is unreachable; start it (cvd stack up) or set KAFKA_BROKERS`);
+}

@@ -7,7 +7,7 @@ import { CliUsageError } from '../env.js';
 import { resolveMarket } from './bars.js';
 import { exportSql } from './bars-sql.js';
 import { csvLine, fullRow, LAYOUTS, LEGACY_HEADER, legacyRow, type Layout } from './csv.js';
-import { MINUTE_MS, parseCommandArgs, parseTime, sqlString, sqlTimestamp, str, type Io } from './data-args.js';
+import { CliFailure, MINUTE_MS, parseCommandArgs, parseTime, sqlString, sqlTimestamp, str, type Io } from './data-args.js';
 import { DATA_ENV_HELP, parseDataEnv } from './data-env.js';
 
 export const EXPORT_HELP = `Usage: cvd export [MARKET:]SYMBOL --from T --to T [--market M] [--format csv|parquet]
@@ -108,11 +108,11 @@ export async function exportCommand(argv: string[], io: Io, envSource: NodeJS.Pr
       try {
         res = await fetch(`${env.questdb.httpUrl}/exp?fmt=parquet&query=${encodeURIComponent(q)}`, { headers: authHeaders(env.questdb) });
       } catch (err) {
-        throw new CliUsageError(`QuestDB at ${env.questdb.httpUrl} is unreachable: ${(err as Error).message}`);
+        throw new CliFailure(`QuestDB at ${env.questdb.httpUrl} is unreachable: ${(err as Error).message}`);
       }
       if (!res.ok || !res.body) {
         const text = await res.text().catch(() => '');
-        throw new CliUsageError(`QuestDB could not export Parquet (${res.status}): ${text.slice(0, 200)} — this needs QuestDB 9.1+ (/exp?fmt=parquet); use --format csv instead`);
+        throw new CliFailure(`QuestDB could not export Parquet (${res.status}): ${text.slice(0, 200)} — this needs QuestDB 9.1+ (/exp?fmt=parquet); use --format csv instead`);
       }
       const ws = createWriteStream(`${out}.partial`);
       await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), ws);

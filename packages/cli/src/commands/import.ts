@@ -6,8 +6,8 @@ import { AggTradesDumpParser, DumpError, dumpPathInfo, zipFirstEntry, type AggTr
 import { BatchingProducer, type Kafka } from '@cvd/kafka';
 import { encodeTrade, key, type AggTrade } from '@cvd/schemas';
 import { CliUsageError } from '../env.js';
-import { checkSymbol, isMarketName, parseCommandArgs, str, type Io, type MarketName } from './data-args.js';
-import { cliKafka, cliLogger, DATA_ENV_HELP, parseDataEnv } from './data-env.js';
+import { CliFailure, checkSymbol, isMarketName, parseCommandArgs, str, type Io, type MarketName } from './data-args.js';
+import { cliKafka, cliLogger, DATA_ENV_HELP, parseDataEnv, requireKafka } from './data-env.js';
 
 export const IMPORT_HELP = `Usage: cvd import FILE… [--market spot|usdm|coinm] [--symbol SYM] [--dry-run] [--keep-zero]
 
@@ -182,15 +182,16 @@ export async function importCommand(argv: string[], io: Io, envSource: NodeJS.Pr
   const dry = values['dry-run'] === true;
   let kafka: Kafka | undefined;
   if (!dry) {
+    await requireKafka(env);
     kafka = cliKafka(env, 'cvd-cli-import');
     const admin = kafka.admin();
     try {
       await admin.connect();
       const topics = await admin.listTopics();
-      if (!topics.includes(env.topics.trades)) throw new CliUsageError(`topic ${env.topics.trades} does not exist on ${env.brokers.join(',')}: start the pipeline once (cvd run, or the config service), which creates it`);
+      if (!topics.includes(env.topics.trades)) throw new CliFailure(`topic ${env.topics.trades} does not exist on ${env.brokers.join(',')}: start the pipeline once (cvd run, or the config service), which creates it`);
     } catch (err) {
-      if (err instanceof CliUsageError) throw err;
-      throw new CliUsageError(`Kafka at ${env.brokers.join(',')} is unreachable (${(err as Error).message}); check KAFKA_BROKERS`);
+      if (err instanceof CliFailure) throw err;
+      throw new CliFailure(`Kafka at ${env.brokers.join(',')} is unreachable (${(err as Error).message}); check KAFKA_BROKERS`);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

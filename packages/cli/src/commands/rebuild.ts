@@ -4,8 +4,8 @@ import { BarWriter, QuestDbSql } from '@cvd/questdb';
 import { decodeTradeRecord } from '@cvd/schemas';
 import { CliUsageError } from '../env.js';
 import { plainNumber } from './csv.js';
-import { MINUTE_MS, parseCommandArgs, parseMarketSymbol, parseTime, sqlString, sqlTimestamp, str, tsMs, type Io } from './data-args.js';
-import { cliKafka, DATA_ENV_HELP, parseDataEnv } from './data-env.js';
+import { CliFailure, MINUTE_MS, parseCommandArgs, parseMarketSymbol, parseTime, sqlString, sqlTimestamp, str, tsMs, type Io } from './data-args.js';
+import { cliKafka, DATA_ENV_HELP, parseDataEnv, requireKafka } from './data-env.js';
 
 export const REBUILD_HELP = `Usage: cvd rebuild --from T --to T [--symbols M:S,…] [--force] [--dry-run]
 
@@ -112,10 +112,11 @@ export async function rebuildCommand(argv: string[], io: Io, envSource: NodeJS.P
   const dry = values['dry-run'] === true;
   const sql = new QuestDbSql(env.questdb);
   await sql.exec(`SELECT 1 FROM ${table} LIMIT 1`).catch((err: Error) => {
-    throw new CliUsageError(`cannot read ${table} from QuestDB at ${env.questdb.httpUrl}: ${err.message}`);
+    throw new CliFailure(`cannot read ${table} from QuestDB at ${env.questdb.httpUrl}: ${err.message}`);
   });
 
   // 1. Trades of the range from the topic.
+  await requireKafka(env);
   const kafka = cliKafka(env, 'cvd-cli-rebuild');
   const admin = kafka.admin();
   let total = 0n;
@@ -124,7 +125,7 @@ export async function rebuildCommand(argv: string[], io: Io, envSource: NodeJS.P
     const offsets = await admin.fetchTopicOffsets(env.topics.trades);
     for (const o of offsets) total += BigInt(o.high) - BigInt(o.low);
   } catch (err) {
-    throw new CliUsageError(`cannot read topic ${env.topics.trades} from Kafka at ${env.brokers.join(',')}: ${(err as Error).message}`);
+    throw new CliFailure(`cannot read topic ${env.topics.trades} from Kafka at ${env.brokers.join(',')}: ${(err as Error).message}`);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

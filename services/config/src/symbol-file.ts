@@ -27,6 +27,8 @@ import { marketProblem, symbolProblem } from './symbol-rules.js';
 
 /** Largest accepted file by default (1 MiB ≈ 60,000 symbols: far beyond any real set). */
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+/** Longest YAML syntax message kept (the library quotes the offending token in full). */
+const MAX_YAML_MESSAGE_CHARS = 200;
 /** Largest accepted selector `limit`. */
 export const MAX_SELECTOR_LIMIT = 10_000;
 
@@ -129,7 +131,10 @@ export function parseSymbolFile(text: string, options: ParseOptions): FileParseR
   // YAML syntax errors (and warnings such as unresolved tags) make the file invalid.
   for (const e of [...doc.errors, ...doc.warnings]) {
     const pos = lines.linePos(e.pos[0]);
-    const message = e.code === 'MULTIPLE_DOCS' ? 'the file holds several YAML documents (---); keep one' : (e.message.split('\n', 1)[0] ?? e.message);
+    const first = e.message.split('\n', 1)[0] ?? e.message;
+    // The YAML library quotes the offending token whole: a hostile 1 MiB token must not become a 1 MiB log line.
+    const short = first.length > MAX_YAML_MESSAGE_CHARS ? `${first.slice(0, MAX_YAML_MESSAGE_CHARS)}…` : first;
+    const message = e.code === 'MULTIPLE_DOCS' ? 'the file holds several YAML documents (---); keep one' : short;
     errors.push({ file, line: pos.line, column: pos.col, message: `YAML: ${message}` });
   }
   if (errors.length > 0) return { ok: false, errors, warnings };

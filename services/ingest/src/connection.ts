@@ -60,6 +60,14 @@ export interface ConnectionOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Largest websocket message accepted (the `ws` default is 100 MiB). An aggTrade is ~250 bytes
+ * and the parser refuses frames above 64 KiB anyway; a bigger message closes the connection
+ * (1009) before it is buffered, is reported through `onMalformed` as `too_large`, and the
+ * reconnect plus REST backfill recover the trades after it.
+ */
+export const MAX_WS_PAYLOAD_BYTES = 1024 * 1024;
+
 let nextConnectionId = 1;
 
 export class Connection {
@@ -129,7 +137,7 @@ export class Connection {
       streamsPerConnection: this.#o.streamsPerConnection,
     });
     this.#log.info({ url: url.length > 300 ? `${url.slice(0, 300)}…` : url, streams: this.#streams.size }, 'connecting');
-    const ws = new WebSocket(url, { autoPong: false, perMessageDeflate: false, handshakeTimeout: 15_000 });
+    const ws = new WebSocket(url, { autoPong: false, perMessageDeflate: false, handshakeTimeout: 15_000, maxPayload: MAX_WS_PAYLOAD_BYTES });
     this.#ws = ws;
     ws.on('open', () => this.#onOpen(initial.url));
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
@@ -141,7 +149,17 @@ export class Connection {
         },
       });
     });
-    ws.on('error', (err) => this.#log.warn({ err }, 'websocket error'));
+    ws.on('error', (err) => {
+      if ((err as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        // ws closes with 1009 and never hands us the bytes: count and dead-letter the fact.
+        this.#o.handlers.onMalformed(this, Buffer.alloc(0), {
+          kind: 'error',
+          code: 'too_large',
+          reason: `websocket message above the ${MAX_WS_PAYLOAD_BYTES}-byte limit: connection closed (1009), trades after it are backfilled`,
+        });
+      }
+      this.#log.warn({ err }, 'websocket error');
+    });
     ws.on('close', (code: number, reason: Buffer) => this.#onClose(code, reason.toString('utf8')));
   }
 

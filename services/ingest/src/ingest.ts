@@ -15,6 +15,9 @@ import { lastPublishedIds } from './resume.js';
 import { KafkaTradeSink, type ProducerState } from './sink.js';
 import { SymbolSet, symbolChange } from './symbols.js';
 
+/** Raw bytes kept in a dead letter: what the parser accepts at most (an aggTrade is ~250 bytes). */
+export const MAX_DEAD_LETTER_BYTES = 64 * 1024;
+
 export interface StartIngestOptions {
   /** Parsed configuration: `parseIngestEnv().config`. */
   readonly config: IngestConfig;
@@ -128,7 +131,11 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
         { market, connection, reason: error.code, detail: error.reason, sample: raw.subarray(0, 160).toString('utf8') },
         'malformed frame: dead-lettered, connection kept',
       );
-      s.deadLetter(market, raw, error.code, { connection, detail: error.reason.slice(0, 300) });
+      // Kafka refuses records above ~1 MB and the producer retries a refused batch forever:
+      // an oversized raw frame would stall every trade behind it. Keep the head as evidence.
+      const kept = raw.length > MAX_DEAD_LETTER_BYTES ? raw.subarray(0, MAX_DEAD_LETTER_BYTES) : raw;
+      const size: Record<string, string> = kept === raw ? {} : { truncated: 'true', 'original-bytes': String(raw.length) };
+      s.deadLetter(market, kept, error.code, { connection, detail: error.reason.slice(0, 300), ...size });
       metrics.deadLettered.inc({ market, reason: error.code });
     };
 

@@ -8,6 +8,7 @@ import { rebuildCommand } from './commands/rebuild.js';
 import { statusCommand } from './commands/status.js';
 import { tailCommand } from './commands/tail.js';
 import { symbolsCommand } from './commands/symbols.js';
+import { benchCommand } from './commands/bench.js';
 import { CliUsageError } from './env.js';
 
 export const HELP = `cvd — real-time CVD pipeline for Binance
@@ -25,6 +26,7 @@ Commands:
   rebuild --from --to          re-aggregate a range of bars from the trades topic
   tail [M:S…]                  live CVD per symbol in the terminal (Ctrl-C to stop)
   status                       components, consumer lag, ingest gaps, last bar per symbol
+  bench [--quick]              benchmark the whole pipeline (throughput, latency, CPU, RSS)
 
 Run \`cvd <command> --help\` for a command's options.
 `;
@@ -58,6 +60,8 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
         return await tailCommand(rest, { out, err: errOut });
       case 'status':
         return await statusCommand(rest, { out, err: errOut });
+      case 'bench':
+        return await benchCommand(rest, { out, err: errOut });
       case undefined:
       case '--help':
       case '-h':

@@ -27,14 +27,32 @@ const SECRET_KEYS = [
 ] as const;
 
 /**
+ * Environment variable names that hold secrets, so that a parsed environment object logged by
+ * mistake (`logger.info({ env })`) is censored too; {@link isSecretName} covers the messages.
+ */
+const SECRET_ENV_KEYS = [
+  'CONFIG_ADMIN_TOKEN',
+  'KAFKA_SASL_PASSWORD',
+  'QUESTDB_PASSWORD',
+  'QUESTDB_TOKEN',
+  'QDB_PG_PASSWORD',
+  'GRAFANA_ADMIN_PASSWORD',
+  'BINANCE_API_KEY',
+  'BINANCE_API_SECRET',
+] as const;
+
+/**
  * Paths censored in every log line. pino's redaction has no recursive wildcard, so
  * secrets are matched at the top level and one or two levels down (`{ kafka: { sasl } }`,
- * `{ config: { kafka: { sasl } } }`), plus HTTP header spellings.
+ * `{ config: { kafka: { sasl } } }`, `{ env: { KAFKA_SASL_PASSWORD } }`), plus HTTP header spellings.
  */
 export const DEFAULT_REDACT_PATHS: readonly string[] = [
   ...SECRET_KEYS,
   ...SECRET_KEYS.map((k) => `*.${k}`),
   ...SECRET_KEYS.map((k) => `*.*.${k}`),
+  ...SECRET_ENV_KEYS,
+  ...SECRET_ENV_KEYS.map((k) => `*.${k}`),
+  ...SECRET_ENV_KEYS.map((k) => `*.*.${k}`),
   'headers.authorization',
   'headers.cookie',
   'headers["x-mbx-apikey"]',

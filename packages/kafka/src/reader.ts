@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { withKafkaRetry } from './retry.js';
 
 export interface ReadRecord {
   partition: number;
@@ -18,6 +19,19 @@ const toRecord = (partition: number, m: KafkaMessage): ReadRecord => ({
   headers: m.headers ?? {},
   timestamp: m.timestamp,
 });
+
+/** Low/high offsets per partition, retrying while leadership settles. */
+export async function topicOffsets(kafka: Kafka, topic: string): Promise<{ partition: number; low: string; high: string; offset: string }[]> {
+  return withKafkaRetry(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  });
+}
 
 /** kafkajs has no manual partition assignment: readers use a private, never-committing group. */
 const privateGroup = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -42,9 +56,7 @@ export async function followTopic(
     maxBytesPerPartition?: number;
   },
 ): Promise<TopicFollower> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(options.topic).finally(() => admin.disconnect());
+  const offsets = await topicOffsets(kafka, options.topic);
   // Next offset to reach per partition before we call it caught up.
   const pending = new Map<number, bigint>();
   for (const o of offsets) if (BigInt(o.high) > BigInt(o.low)) pending.set(o.partition, BigInt(o.high));
@@ -130,9 +142,7 @@ export async function readLastRecords(
   options: { groupPrefix?: string; timeoutMs?: number } = {},
 ): Promise<Map<number, ReadRecord>> {
   const result = new Map<number, ReadRecord>();
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const offsets = await topicOffsets(kafka, topic);
   const targets = new Map<number, { low: bigint; last: bigint }>();
   for (const o of offsets) {
     if (!partitions.includes(o.partition)) continue;

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@cvd/common';
+import { withKafkaRetry } from './retry.js';
 
 /** Topic names of the contract (DESIGN §3); configurable, these are the defaults. */
 export const DEFAULT_TOPICS = {
@@ -44,6 +45,10 @@ export function pipelineTopics(names: { trades: string; symbols: string; deadLet
  * Existing topics are left as they are; a partition count that differs is reported, not changed.
  */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], logger?: Logger): Promise<void> {
+  await withKafkaRetry(() => ensureTopicsOnce(kafka, specs, logger));
+}
+
+async function ensureTopicsOnce(kafka: Kafka, specs: TopicSpec[], logger?: Logger): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -84,12 +89,14 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], logger?: Lo
 
 /** Partition count of a topic (throws if it does not exist). */
 export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    return meta.topics[0]?.partitions.length ?? 0;
-  } finally {
-    await admin.disconnect();
-  }
+  return withKafkaRetry(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      return meta.topics[0]?.partitions.length ?? 0;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  });
 }

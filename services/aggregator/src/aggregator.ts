@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Backoff, RateLimitedLog, sleep, type Logger } from '@cvd/common';
 import { serializeState, type BarRow, type EngineOptions, type EngineTrade, type BatchResult } from '@cvd/engine';
-import { BatchingProducer, type OutMessage } from '@cvd/kafka';
+import { BatchingProducer, topicOffsets, type OutMessage } from '@cvd/kafka';
 import { BarWriter } from '@cvd/questdb';
 import { decodeRecord } from './decode.js';
 import type { AggregatorMetrics } from './metrics.js';
@@ -119,9 +119,7 @@ export class Aggregator {
 
   private async loadPartitions(partitions: number[]): Promise<Map<number, { snapshot?: Snapshot; low: bigint }>> {
     const started = this.now();
-    const admin = this.o.kafka.admin();
-    await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(this.o.topics.trades).finally(() => admin.disconnect());
+    const offsets = await topicOffsets(this.o.kafka, this.o.topics.trades);
     const snaps = await this.snapshots.readMany(partitions);
     const out = new Map<number, { snapshot?: Snapshot; low: bigint }>();
     for (const p of partitions) {
@@ -177,6 +175,8 @@ export class Aggregator {
     const origin: { offset: string; key: Buffer | null }[] = [];
     let next = worker.nextOffset;
     const dead: OutMessage[] = [];
+    const latency = this.o.metrics.ingestToApply;
+    const received: number[] | undefined = latency ? [] : undefined;
     for (const m of batch.messages) {
       if (!isRunning() || isStale()) break;
       const off = BigInt(m.offset);
@@ -184,7 +184,7 @@ export class Aggregator {
         resolveOffset(m.offset);
         continue;
       }
-      const d = decodeRecord(m.value);
+      const d = decodeRecord(m.value, received);
       if (d.ok) {
         for (const t of d.trades) {
           trades.push(t);
@@ -200,6 +200,10 @@ export class Aggregator {
     if (next === worker.nextOffset) return;
     this.o.metrics.records.inc({ partition: String(partition) }, Number(next - worker.nextOffset));
     const result = worker.apply(trades, next, this.now());
+    if (latency && received) {
+      const appliedAt = Date.now();
+      for (const r of received) latency.observe((appliedAt - r) / 1000);
+    }
     this.account(result, (i) => origin[i], dead, batch.topic, partition);
     if (dead.length) this.deadLetters.enqueue(this.o.topics.deadLetter, dead);
     this.o.metrics.lag.set({ partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - next)));

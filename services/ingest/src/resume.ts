@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@cvd/common';
-import type { Kafka } from '@cvd/kafka';
+import { topicOffsets, type Kafka } from '@cvd/kafka';
 import { decodeTradeRecord } from '@cvd/schemas';
 
 /** `market:SYMBOL` → highest aggId found in the tail. */
@@ -18,9 +18,7 @@ export async function lastPublishedIds(
 ): Promise<Map<string, number>> {
   const last = new Map<string, number>();
   if (options.tailRecords <= 0) return last;
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const offsets = await topicOffsets(kafka, topic);
   const targets = new Map<number, { from: bigint; end: bigint }>();
   for (const o of offsets) {
     const high = BigInt(o.high);

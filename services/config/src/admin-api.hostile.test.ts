@@ -177,9 +177,9 @@ describe('admin API under abuse', () => {
 
   it('a slowloris (headers or body dribbled) is cut off within the configured timeouts', async () => {
     const headers = await raw('POST /symbols HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ');
-    assert.ok(headers.closedAfterMs < 3_000, `headers: closed after ${headers.closedAfterMs} ms`);
+    assert.ok(headers.closedAfterMs < 6_000, `headers: closed after ${headers.closedAfterMs} ms`);
     const body = await raw(`POST /symbols HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{"market":`);
-    assert.ok(body.closedAfterMs < 4_000, `body: closed after ${body.closedAfterMs} ms`);
+    assert.ok(body.closedAfterMs < 7_000, `body: closed after ${body.closedAfterMs} ms`);
     assert.match(body.response, /^(HTTP\/1\.1 408 |$)/);
     assert.deepEqual(calls, { add: [], remove: [] });
   });

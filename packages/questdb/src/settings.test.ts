@@ -15,3 +15,11 @@ test('env defaults and validation', () => {
   assert.equal(s.requestTimeoutMs, 10_000);
   assert.throws(() => parseEnv(z.object(questdbEnvShape), { QUESTDB_HTTP_URL: 'ftp://x' }), /QUESTDB_HTTP_URL/);
 });
+
+test('credentials with ; are escaped, and env credentials reach the settings', () => {
+  assert.match(ilpConfigString({ httpUrl: 'http://h:9000', username: 'u;x', password: 'p;;w' }), /username=u;;x;password=p;;;;w;$/);
+  const s = questdbSettingsFromEnv(parseEnv(z.object(questdbEnvShape), { QUESTDB_USERNAME: 'admin', QUESTDB_PASSWORD: 'secret', QUESTDB_TOKEN: 't' }));
+  assert.equal(s.username, 'admin');
+  assert.equal(s.password, 'secret');
+  assert.equal(s.token, 't');
+});

@@ -45,8 +45,10 @@ export function ilpConfigString(s: QuestDbSettings): string {
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   const port = url.port || (scheme === 'https' ? '443' : '80');
   const parts = [`${scheme}::addr=${url.hostname}:${port}`, 'auto_flush=off', `request_timeout=${s.requestTimeoutMs ?? 10_000}`];
-  if (s.username) parts.push(`username=${s.username}`);
-  if (s.password) parts.push(`password=${s.password}`);
-  if (s.token) parts.push(`token=${s.token}`);
+  // In the connection string `;` separates keys; a literal `;` in a value is written `;;`.
+  const v = (x: string): string => x.replace(/;/g, ';;');
+  if (s.username) parts.push(`username=${v(s.username)}`);
+  if (s.password) parts.push(`password=${v(s.password)}`);
+  if (s.token) parts.push(`token=${v(s.token)}`);
   return `${parts.join(';')};`;
 }

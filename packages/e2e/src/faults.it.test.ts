@@ -146,7 +146,7 @@ describe('fault-injection suite', { concurrency: false }, () => {
       {
         faults,
         simExtra: {
-          pace: { mode: 'speed', factor: 8 },
+          pace: { mode: 'speed', factor: 10 },
           markets: { spot: { connectionLifetimeMs: 2 * MINUTE }, usdm: { connectionLifetimeMs: 2 * MINUTE } },
         },
         env: { ingest: { INGEST_CONNECTION_LIFETIME: '100s', INGEST_SILENCE_TIMEOUT: '5s' } },

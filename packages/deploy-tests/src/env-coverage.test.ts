@@ -41,6 +41,8 @@ export const LEFT_AT_DEFAULT: Readonly<Record<string, string>> = {
   // Must differ per replica: the default (hostname-pid) is the container id, unique under
   // `--scale aggregator=N`; any fixed value would make the replicas collide.
   AGGREGATOR_INSTANCE_ID: 'unique per replica by default (container hostname)',
+  // Benchmark-only opt-in (one histogram observation per trade); off in production.
+  AGGREGATOR_LATENCY_METRICS: 'benchmark-only opt-in metric (cvd bench)',
 };
 
 /** Any valid token: the compose file passes CONFIG_ADMIN_TOKEN through from the host. */

@@ -3,11 +3,15 @@ import type { EngineTrade } from '@cvd/engine';
 
 export type Decoded = { ok: true; trades: EngineTrade[] } | { ok: false; reason: string; detail: string };
 
-/** One `cvd.trades.v1` record (single trade or batch) → engine trades, or why it is unusable. */
-export function decodeRecord(value: Buffer | null): Decoded {
+/**
+ * One `cvd.trades.v1` record (single trade or batch) → engine trades, or why it is unusable.
+ * When `receivedAtMs` is given, each decoded trade's ingest receipt time is appended to it.
+ */
+export function decodeRecord(value: Buffer | null, receivedAtMs?: number[]): Decoded {
   if (!value || value.length === 0) return { ok: false, reason: 'empty-value', detail: 'record has no value' };
   const r = decodeTradeRecord(value);
   if (!r.ok) return { ok: false, reason: r.error.code, detail: r.error.message };
+  if (receivedAtMs) for (const t of r.value) receivedAtMs.push(t.receivedAtMs);
   return { ok: true, trades: r.value.map(toEngineTrade) };
 }
 

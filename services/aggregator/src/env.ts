@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { envDuration, envLogLevel, envPort, parseEnv, type EnvSource } from '@cvd/common';
+import { envBoolean, envDuration, envLogLevel, envPort, parseEnv, type EnvSource } from '@cvd/common';
 import { kafkaEnvShape } from '@cvd/kafka';
 import { questdbEnvShape } from '@cvd/questdb';
 
@@ -29,6 +29,8 @@ export const AggregatorEnv = z.object({
   AGGREGATOR_MAX_PENDING_ROWS: z.coerce.number().int().min(100).default(50_000),
   /** Kafka group session timeout: how long a dead replica keeps its partitions. */
   AGGREGATOR_SESSION_TIMEOUT: envDuration().default(30_000),
+  /** Opt-in histogram `cvd_aggregator_ingest_to_apply_seconds` (one observation per trade; for benchmarks). */
+  AGGREGATOR_LATENCY_METRICS: envBoolean().default(false),
   AGGREGATOR_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
   OPS_PORT: envPort().default(9466),

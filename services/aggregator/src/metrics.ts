@@ -1,7 +1,14 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-export function aggregatorMetrics(registry: Registry) {
+/** Buckets (seconds) fine enough at the low end for p50/p99/p99.9 of ingest → apply latency. */
+export const INGEST_TO_APPLY_BUCKETS = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30];
+
+export function aggregatorMetrics(registry: Registry, options: { latency?: boolean } = {}) {
   return {
+    /** Opt-in (`AGGREGATOR_LATENCY_METRICS`): one observation per applied trade. */
+    ingestToApply: options.latency
+      ? new Histogram({ name: 'cvd_aggregator_ingest_to_apply_seconds', help: 'ingest receipt (receivedAtMs) to applied in the aggregator, per trade', buckets: INGEST_TO_APPLY_BUCKETS, registers: [registry] })
+      : undefined,
     records: new Counter({ name: 'cvd_aggregator_records_total', help: 'Kafka records consumed', labelNames: ['partition'], registers: [registry] }),
     trades: new Counter({ name: 'cvd_aggregator_trades_applied_total', help: 'aggTrades applied to bars', registers: [registry] }),
     duplicates: new Counter({ name: 'cvd_aggregator_duplicates_total', help: 'aggTrades dropped as duplicates', registers: [registry] }),

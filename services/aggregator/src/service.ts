@@ -39,7 +39,7 @@ export async function startAggregator(options: { env?: NodeJS.ProcessEnv; logger
   const env = parseAggregatorEnv(options.env ?? process.env);
   const logger = options.logger ?? createLogger({ service: 'aggregator', level: env.LOG_LEVEL });
   const registry = createMetricsRegistry('aggregator');
-  const metrics = aggregatorMetrics(registry);
+  const metrics = aggregatorMetrics(registry, { latency: env.AGGREGATOR_LATENCY_METRICS });
   const topics = topicNamesFromEnv(env);
   const kafka = createKafka(kafkaSettingsFromEnv(env, `cvd-aggregator-${env.AGGREGATOR_INSTANCE_ID}`), logger);
   const qdb = questdbSettingsFromEnv(env);

@@ -123,6 +123,8 @@ export interface ThroughputResult {
   barsWritten: number;
   usage: Record<string, ServiceUsage>;
   timedOut: boolean;
+  /** When not exact: the first differing bar. */
+  firstDifference?: { expected: unknown; actual: unknown; columns: string[] };
 }
 
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
@@ -224,7 +226,13 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
       res.drainSeconds = round((end - firstAppliedMs) / 1000, 2);
       res.drainTradesPerSecond = Math.round((total * 1000) / (end - firstAppliedMs));
     }
-    if (!exact) o.say(`  NOT EXACT: ${actual.length} bars vs ${expected.length} expected`);
+    if (!exact) {
+      const i = expected.findIndex((e, j) => JSON.stringify(e) !== JSON.stringify(actual[j]));
+      const cols = i < 0 ? [] : COMPARED.filter((c) => JSON.stringify(expected[i]![c]) !== JSON.stringify(actual[i]?.[c]));
+      res.firstDifference = i < 0 ? undefined : { expected: expected[i], actual: actual[i], columns: cols };
+      o.say(`  NOT EXACT: ${actual.length} bars vs ${expected.length} expected; first difference in ${cols.join(', ')}: ${JSON.stringify(res.firstDifference)}`);
+      o.say(runner.logs().split('\n').filter((l) => /"level":(40|50|60)/.test(l)).slice(-20).join('\n'));
+    }
     return res;
   } finally {
     await runner.stop();

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServiceProcess, type ServiceName } from '@cvd/e2e';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { serviceScript, type ServiceName } from '@cvd/e2e';
 import { QuestDbSql, VIEW_TIMEFRAMES, viewName } from '@cvd/questdb';
 import { startSimulator, type Market, type Simulator, type SimulatorOptions } from '@cvd/simulator';
 import { freePort } from '@cvd/stack';
@@ -116,7 +117,6 @@ export class BenchRunner {
       },
     };
     const env = { ...base, ...specific[name], ...(this.o.env?.[name] ?? {}) };
-    if (this.o.cpuProfDir) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${this.o.cpuProfDir} --cpu-prof-name=${name}-${index}-\${pid}.cpuprofile`.trim();
     return env;
   }
 
@@ -126,7 +126,9 @@ export class BenchRunner {
     this.opsPorts.set(label, port);
     const env = { ...this.envFor(name, index), OPS_PORT: String(port) };
     const info: Started = { label, spawnedAtMs: Date.now() };
-    const proc = new ServiceProcess(label, name, env);
+    // --cpu-prof is not allowed in NODE_OPTIONS: pass it on the command line.
+    const nodeArgs = this.o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.o.cpuProfDir}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
+    const proc = new ServiceProcess(label, name, env, nodeArgs);
     const onData = (b: Buffer): void => {
       if (info.startedAtMs === undefined && b.toString().includes('"msg":"started"')) info.startedAtMs = Date.now();
     };
@@ -248,6 +250,36 @@ export class BenchRunner {
       await this.sql.exec(`DROP TABLE IF EXISTS ${this.names.table}`).catch(() => undefined);
     }
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** One service as a child process (like @cvd/e2e's, plus node flags); keeps the tail of its output. */
+export class ServiceProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  private output = '';
+
+  constructor(readonly label: string, name: ServiceName, env: Record<string, string>, nodeArgs: string[] = []) {
+    this.child = spawn(process.execPath, [...nodeArgs, serviceScript(name)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (b: Buffer): void => {
+      this.output = (this.output + b.toString()).slice(-30_000);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  get log(): string {
+    return this.output;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.running) this.child.kill(signal);
+    return this.exited;
   }
 }
 

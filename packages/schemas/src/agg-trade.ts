@@ -29,6 +29,30 @@ export interface AggTrade {
   readonly receivedAtMs: number;
 }
 
+/** The exchange's facts about one aggTrade: an {@link AggTrade} without the pipeline's fields. */
+export type ExchangeAggTrade = Omit<AggTrade, 'recovered' | 'receivedAtMs'>;
+
+/**
+ * Builds the record from a parsed trade (websocket, REST or dump), copying only the schema's
+ * fields so parser-specific extras never leak into the Avro encoder.
+ */
+export function toAggTrade(t: ExchangeAggTrade, meta: { recovered: boolean; receivedAtMs: number }): AggTrade {
+  return {
+    market: t.market,
+    symbol: t.symbol,
+    aggId: t.aggId,
+    price: t.price,
+    qty: t.qty,
+    firstId: t.firstId,
+    lastId: t.lastId,
+    tradeTimeMs: t.tradeTimeMs,
+    eventTimeMs: t.eventTimeMs,
+    buyerMaker: t.buyerMaker,
+    recovered: meta.recovered,
+    receivedAtMs: meta.receivedAtMs,
+  };
+}
+
 /** Why a trade breaks the contract, or undefined when it is fine. */
 export function checkTrade(t: AggTrade): string | undefined {
   if (typeof t !== 'object' || t === null) return 'not an object';

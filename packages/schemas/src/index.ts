@@ -18,7 +18,7 @@ export {
 } from './avro-schemas.js';
 export type { RecordKind, SchemaDescriptor, SchemaId } from './avro-schemas.js';
 export { HEADER_BYTES, WIRE_MAGIC, decodeAvro, readHeader } from './wire.js';
-export { checkTrade, decodeTrade, decodeTradeRecord, encodeTrade, encodeTradeBatch } from './agg-trade.js';
-export type { AggTrade } from './agg-trade.js';
+export { checkTrade, decodeTrade, decodeTradeRecord, encodeTrade, encodeTradeBatch, toAggTrade } from './agg-trade.js';
+export type { AggTrade, ExchangeAggTrade } from './agg-trade.js';
 export { KNOWN_SYMBOL_SOURCES, checkSymbolConfig, decodeSymbolConfig, encodeSymbolConfig } from './symbol-config.js';
 export type { SymbolConfig, SymbolConfigInput } from './symbol-config.js';

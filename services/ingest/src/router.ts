@@ -11,7 +11,7 @@
  */
 import type { AggTrade as BinanceTrade, BackfillRequest, BackfillResult, Market } from '@cvd/binance';
 import { Backoff, RateLimitedLog, type Logger } from '@cvd/common';
-import { SchemaError, type AggTrade } from '@cvd/schemas';
+import { SchemaError, toAggTrade, type AggTrade } from '@cvd/schemas';
 import type { IngestConfig } from './env.js';
 import type { IngestMetrics } from './metrics.js';
 import { SymbolSequence, type HoleRange } from './sequence.js';
@@ -182,20 +182,7 @@ export class TradeRouter {
   }
 
   #publish(t: BinanceTrade, recovered: boolean, receivedAtMs: number): void {
-    const trade: AggTrade = {
-      market: t.market,
-      symbol: t.symbol,
-      aggId: t.aggId,
-      price: t.price,
-      qty: t.qty,
-      firstId: t.firstId,
-      lastId: t.lastId,
-      tradeTimeMs: t.tradeTimeMs,
-      eventTimeMs: t.eventTimeMs,
-      buyerMaker: t.buyerMaker,
-      recovered,
-      receivedAtMs,
-    };
+    const trade: AggTrade = toAggTrade(t, { recovered, receivedAtMs });
     try {
       this.#sink.publishTrade(trade);
     } catch (err) {

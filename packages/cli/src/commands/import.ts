@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import { AggTradesDumpParser, DumpError, dumpPathInfo, zipFirstEntry, type AggTrade as DumpTrade, type DumpParseResult } from '@cvd/binance';
 import { BatchingProducer, type Kafka } from '@cvd/kafka';
-import { encodeTrade, key, type AggTrade } from '@cvd/schemas';
+import { encodeTrade, key, toAggTrade, type AggTrade } from '@cvd/schemas';
 import { CliUsageError } from '../env.js';
 import { CliFailure, checkSymbol, isMarketName, parseCommandArgs, str, type Io, type MarketName } from './data-args.js';
 import { cliKafka, cliLogger, DATA_ENV_HELP, parseDataEnv, requireKafka } from './data-env.js';
@@ -120,20 +120,7 @@ export async function parseDumpFile(t: ImportTarget, keepZero: boolean, progress
 }
 
 export function toRecord(t: DumpTrade, receivedAtMs: number): AggTrade {
-  return {
-    market: t.market,
-    symbol: t.symbol,
-    aggId: t.aggId,
-    price: t.price,
-    qty: t.qty,
-    firstId: t.firstId,
-    lastId: t.lastId,
-    tradeTimeMs: t.tradeTimeMs,
-    eventTimeMs: t.eventTimeMs,
-    buyerMaker: t.buyerMaker,
-    recovered: false,
-    receivedAtMs,
-  };
+  return toAggTrade(t, { recovered: false, receivedAtMs });
 }
 
 async function publish(kafka: Kafka, topic: string, trades: readonly DumpTrade[], label: string, io: Io): Promise<void> {

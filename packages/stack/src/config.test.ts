@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { kafkaProperties } from './kafka.js';
+import { kafkaProperties, newClusterId } from './kafka.js';
 import { questdbServerConf } from './questdb.js';
 
 test('Kafka KRaft single-node properties bind loopback and use replication factor 1', () => {
@@ -24,4 +24,12 @@ test('QuestDB server.conf sets every listener and disables telemetry', () => {
   assert.match(c, /^line\.tcp\.net\.bind\.to=127\.0\.0\.1:3$/m);
   assert.match(c, /^http\.min\.net\.bind\.to=127\.0\.0\.1:4$/m);
   assert.match(c, /^telemetry\.enabled=false$/m);
+});
+
+test('cluster ids are 22 base64url characters and never start with - (the storage tool would read an option)', () => {
+  for (let i = 0; i < 5000; i++) {
+    const id = newClusterId();
+    assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    assert.equal(Buffer.from(id, 'base64url').length, 16);
+  }
 });

@@ -79,6 +79,18 @@ function classpath(libDir: string): string {
   return join(libDir, '*');
 }
 
+/**
+ * A KRaft cluster id: 16 random bytes, base64url (22 characters). Like Kafka's own
+ * `Uuid.randomUuid`, never one starting with `-`, which the storage tool's argument parser
+ * would take for an option.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Writes the config and formats the KRaft storage once (the cluster id is kept in `dir`). */
 export function prepareKafka(opts: KafkaOptions): { configFile: string; log4jFile: string } {
   const host = opts.host ?? '127.0.0.1';
@@ -91,7 +103,7 @@ export function prepareKafka(opts: KafkaOptions): { configFile: string; log4jFil
   if (!existsSync(join(opts.dir, 'data', 'meta.properties'))) {
     // Kafka cluster ids are 16 bytes base64url (22 chars); StorageTool random-uuid would do
     // the same but costs a JVM start.
-    const clusterId = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+    const clusterId = newClusterId();
     writeFileSync(idFile, `${clusterId}\n`);
     const r = spawnSync(
       opts.java.path,

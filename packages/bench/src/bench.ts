@@ -43,7 +43,7 @@ export function defaultOptions(quick: boolean): Omit<BenchOptions, 'say'> {
     trades: quick ? 100_000 : 1_000_000,
     throughputSymbols: 100,
     startupSymbols: 2500,
-    latencySeconds: quick ? 30 : 150,
+    latencySeconds: quick ? 30 : 120,
     useRunning: false,
     phases: quick ? ['startup', 'throughput', 'kafka', 'latency'] : [...PHASES],
   };
@@ -146,7 +146,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     }
     if (has('scaling')) {
       report.scaling = [];
-      const n = o.quick ? 100_000 : 300_000;
+      const n = o.quick ? 100_000 : 200_000;
       for (const partitions of [12, 48]) {
         for (const aggregators of [1, 2, 4]) {
           o.say(`\n[scaling] drain ${n.toLocaleString('en-US')} trades with ${aggregators} aggregator(s) × ${partitions} partitions`);

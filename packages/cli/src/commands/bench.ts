@@ -18,7 +18,7 @@ Options:
   --aggregators N      aggregator replicas for throughput and latency (default 1)
   --partitions P       partitions of the trades topic (default 12)
   --trades N           throughput phase: trades (default 1,000,000; quick 100,000)
-  --seconds S          latency phase duration (default 150; quick 30)
+  --seconds S          latency phase duration (default 120; quick 30)
   --phases LIST        comma-separated subset of ${PHASES.join(',')}
                        (default all; quick: all but scaling)
   --profile DIR        run the services under node --cpu-prof in the throughput phase; write

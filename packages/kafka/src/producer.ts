@@ -12,6 +12,12 @@ export interface BatchingProducerOptions {
   lingerMs?: number;
   /** Send as soon as this many messages are queued. @defaultValue 5000 */
   maxBatch?: number;
+  /**
+   * At most this many key + value bytes per send (the broker refuses a partition's record batch
+   * over `max.message.bytes`, 1 MiB by default; a refused send would be retried forever).
+   * A single larger message is still sent alone. @defaultValue 900000
+   */
+  maxBatchBytes?: number;
   /** Above this many queued messages `buffered` reports backpressure. @defaultValue 500000 */
   highWaterMark?: number;
   /** @defaultValue 'none' */
@@ -38,7 +44,7 @@ export class BatchingProducer {
   private readonly opts: Required<Omit<BatchingProducerOptions, 'onSent' | 'onError'>> & Pick<BatchingProducerOptions, 'onSent' | 'onError'>;
 
   constructor(kafka: Kafka, options: BatchingProducerOptions) {
-    this.opts = { lingerMs: 5, maxBatch: 5000, highWaterMark: 500_000, compression: 'none', ...options };
+    this.opts = { lingerMs: 5, maxBatch: 5000, maxBatchBytes: 900_000, highWaterMark: 500_000, compression: 'none', ...options };
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -89,7 +95,17 @@ export class BatchingProducer {
 
   private async drain(): Promise<void> {
     while (this.queue.length) {
-      const batch = this.queue.slice(0, this.opts.maxBatch);
+      let count = 0;
+      let bytes = 0;
+      const limit = Math.min(this.opts.maxBatch, this.queue.length);
+      while (count < limit) {
+        const { message } = this.queue[count]!;
+        const size = (message.value?.length ?? 0) + (typeof message.key === 'string' ? Buffer.byteLength(message.key) : message.key.length);
+        if (count > 0 && bytes + size > this.opts.maxBatchBytes) break;
+        bytes += size;
+        count++;
+      }
+      const batch = this.queue.slice(0, count);
       const byTopic = new Map<string, OutMessage[]>();
       for (const { topic, message } of batch) {
         let list = byTopic.get(topic);

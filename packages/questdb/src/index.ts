@@ -6,3 +6,4 @@ export {
   TIMEFRAMES, VIEW_TIMEFRAMES, TIMEFRAME_MS, VIEW_COLUMNS, VIEW_PARTITION_BY,
   viewName, viewNames, viewDdl, viewDdls, ensureViews, viewsRefreshed, type Timeframe, type ViewTimeframe,
 } from './views.js';
+export { barAsTableRow, BAR_VALUE_COLUMNS } from './bar-rows.js';

@@ -194,10 +194,11 @@ export function targets(r: BenchReport): BenchReport['targets'] {
 // Rendering
 
 export function table(headers: string[], rows: (string | number)[][]): string {
+  // A leading blank line keeps consecutive tables apart in Markdown.
   const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isFinite(c) ? c.toLocaleString('en-US') : String(c)) : c)))];
   const w = headers.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
   const line = (r: (string | number)[]): string => `| ${r.map((c, i) => String(c ?? '').padEnd(w[i]!)).join(' | ')} |`;
-  return [line(cells[0]!), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
+  return ['', line(cells[0]!), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
 }
 
 function usageTable(u: Record<string, { cpuSeconds: number; cpuSecondsPerMillion: number; cores: number; rssMb: number; peakRssMb: number }>): string {

@@ -57,7 +57,7 @@ async function scenario(
   open.push(pipeline);
   const started = Date.now();
   if (during) await during(pipeline, started);
-  const { actual, expected } = await pipeline.settle({ beforeMs: START + MINUTES * MINUTE, timeoutMs: 180_000 });
+  const { actual, expected } = await pipeline.settle({ beforeMs: START + MINUTES * MINUTE, timeoutMs: 300_000 });
   return { pipeline, actual, expected };
 }
 

@@ -36,7 +36,9 @@ function market50(extra: Partial<SimulatorOptions> = {}): Omit<SimulatorOptions,
 async function run(sim: Omit<SimulatorOptions, 'start'>): Promise<{ pipeline: Pipeline; actual: Record<string, unknown>[]; expected: Record<string, unknown>[] }> {
   const pipeline = await Pipeline.start({ stack, sim });
   pipelines.push(pipeline);
-  const { actual, expected } = await pipeline.settle({ beforeMs: START + COMPARED_MINUTES * MINUTE });
+  // Every reconnect backfills each symbol over REST within Binance's weight budget (2,400 per
+  // minute shared by the futures markets), so a run with many disconnects can take minutes.
+  const { actual, expected } = await pipeline.settle({ beforeMs: START + COMPARED_MINUTES * MINUTE, timeoutMs: 300_000 });
   return { pipeline, actual, expected };
 }
 

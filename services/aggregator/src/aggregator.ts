@@ -25,6 +25,14 @@ export interface AggregatorCoreOptions {
   now?: () => number;
 }
 
+interface LoadedPartition {
+  snapshot?: Snapshot;
+  /** Oldest retained offset. */
+  low: bigint;
+  /** Offset after the last record when the partition was assigned. */
+  high: bigint;
+}
+
 /** Waits for `p`, sending Kafka heartbeats meanwhile so a long wait is not a dead member. */
 async function awaitWithHeartbeat<T>(p: Promise<T>, heartbeat?: () => Promise<void>): Promise<T> {
   if (!heartbeat) return p;
@@ -54,7 +62,7 @@ export class Aggregator {
   /** Bumped at every rebalance; work started in an older epoch never snapshots or commits. */
   private epoch = 0;
   private assigned: number[] = [];
-  private restoring: Promise<Map<number, { snapshot?: Snapshot; low: bigint }>> = Promise.resolve(new Map());
+  private restoring: Promise<Map<number, LoadedPartition>> = Promise.resolve(new Map());
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -100,8 +108,17 @@ export class Aggregator {
       this.workers = new Map();
       metrics.assigned.set(partitions.length);
       logger.info({ partitions, epoch: this.epoch }, 'partitions assigned');
+      const epoch = this.epoch;
       this.restoring = this.loadPartitions(partitions);
-      this.restoring.catch(() => undefined);
+      // Set every assigned partition up now, not at its first batch: a partition that gets no
+      // new records after a rebalance must still finalise its last minutes by idle time.
+      this.restoring.then(
+        (loaded) => {
+          if (epoch !== this.epoch) return;
+          for (const [p, entry] of loaded) if (!this.workers.has(p)) this.workers.set(p, this.createWorker(p, entry));
+        },
+        () => undefined,
+      );
     });
     consumer.on(consumer.events.CRASH, (e) => {
       logger.error({ err: e.payload.error, restart: e.payload.restart }, 'Kafka consumer crashed');
@@ -117,15 +134,17 @@ export class Aggregator {
     this.timer = setInterval(() => void this.tick(), this.o.flushIntervalMs);
   }
 
-  private async loadPartitions(partitions: number[]): Promise<Map<number, { snapshot?: Snapshot; low: bigint }>> {
+  private async loadPartitions(partitions: number[]): Promise<Map<number, LoadedPartition>> {
     const started = this.now();
     const offsets = await topicOffsets(this.o.kafka, this.o.topics.trades);
     const snaps = await this.snapshots.readMany(partitions);
-    const out = new Map<number, { snapshot?: Snapshot; low: bigint }>();
+    const out = new Map<number, LoadedPartition>();
     for (const p of partitions) {
-      const low = BigInt(offsets.find((o) => o.partition === p)?.low ?? '0');
+      const o = offsets.find((x) => x.partition === p);
+      const low = BigInt(o?.low ?? '0');
+      const high = BigInt(o?.high ?? '0');
       const snapshot = snaps.get(p);
-      out.set(p, snapshot ? { snapshot, low } : { low });
+      out.set(p, snapshot ? { snapshot, low, high } : { low, high });
       this.o.metrics.restores.inc({ from: snapshot ? 'snapshot' : 'beginning' });
     }
     this.o.logger.info(
@@ -142,6 +161,12 @@ export class Aggregator {
     if (epoch !== this.epoch) return undefined;
     const entry = loaded.get(partition);
     if (!entry) return undefined;
+    const worker = this.createWorker(partition, entry);
+    this.workers.set(partition, worker);
+    return worker;
+  }
+
+  private createWorker(partition: number, entry: LoadedPartition): PartitionWorker {
     const now = this.now();
     let worker: PartitionWorker;
     if (entry.snapshot && entry.snapshot.nextOffset >= entry.low) {
@@ -154,7 +179,7 @@ export class Aggregator {
         worker = PartitionWorker.fresh(partition, this.o.engine, entry.low, now);
       }
     }
-    this.workers.set(partition, worker);
+    worker.knownHighWatermark = entry.high;
     return worker;
   }
 
@@ -197,6 +222,7 @@ export class Aggregator {
       next = off + 1n;
       resolveOffset(m.offset);
     }
+    worker.knownHighWatermark = BigInt(batch.highWatermark);
     if (next === worker.nextOffset) return;
     this.o.metrics.records.inc({ partition: String(partition) }, Number(next - worker.nextOffset));
     const result = worker.apply(trades, next, this.now());

@@ -60,3 +60,15 @@ describe('decodeRecord', () => {
     }
   });
 });
+
+describe('PartitionWorker idle watermark and lag', () => {
+  test('a partition behind its high watermark does not advance by idle time', () => {
+    const w = PartitionWorker.fresh(0, { graceMs: 1000 }, 0n, 1_000_000);
+    w.apply([trade(1, M0 + 59_000)], 1n, 1_000_000);
+    w.takePending();
+    w.knownHighWatermark = 5n; // four records not read yet
+    assert.equal(w.advanceIdle(1_010_000, 1000), undefined);
+    w.knownHighWatermark = 1n; // caught up
+    assert.equal(w.advanceIdle(1_010_000, 1000)?.upserts[0]?.final, true);
+  });
+});

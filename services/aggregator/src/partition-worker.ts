@@ -17,6 +17,8 @@ export class PartitionWorker {
   /** Offset covered by the last written snapshot. */
   snapshotOffset: bigint;
   lastSnapshotWallMs: number;
+  /** The partition's high watermark as last seen; the idle watermark waits until we reach it. */
+  knownHighWatermark = 0n;
 
   constructor(
     readonly partition: number,
@@ -57,6 +59,9 @@ export class PartitionWorker {
    */
   advanceIdle(nowMs: number, idleAfterMs: number): BatchResult | undefined {
     if (!Number.isFinite(this.eventWatermarkMs)) return undefined;
+    // A partition that is behind is not idle: its records are still to be read (after a
+    // restart or rebalance, or while Kafka is slow), and time must not outrun them.
+    if (this.nextOffset < this.knownHighWatermark) return undefined;
     const idle = nowMs - this.lastRecordWallMs;
     if (idle < idleAfterMs) return undefined;
     const result = applyBatch(this.state, [], this.eventWatermarkMs + idle);

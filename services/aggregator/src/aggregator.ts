@@ -115,7 +115,16 @@ export class Aggregator {
       this.restoring.then(
         (loaded) => {
           if (epoch !== this.epoch) return;
-          for (const [p, entry] of loaded) if (!this.workers.has(p)) this.workers.set(p, this.createWorker(p, entry));
+          for (const [p, entry] of loaded) {
+            if (this.workers.has(p)) continue;
+            const worker = this.createWorker(p, entry);
+            this.workers.set(p, worker);
+            // The snapshot, not the group's committed offset, decides where to resume: a
+            // committed offset can be ahead of the newest snapshot this replica could read
+            // (the previous owner committed during the rebalance), and with no records past
+            // it no batch would ever arrive to trigger the replay.
+            this.consumer?.seek({ topic: topics.trades, partition: p, offset: worker.nextOffset.toString() });
+          }
         },
         () => undefined,
       );

@@ -57,7 +57,9 @@ async function scenario(
   open.push(pipeline);
   const started = Date.now();
   if (during) await during(pipeline, started);
-  const { actual, expected } = await pipeline.settle({ beforeMs: START + MINUTES * MINUTE, timeoutMs: 300_000 });
+  // Reconnects backfill every symbol within Binance's REST weight budget; the websocket-fault
+  // scenario can need several minutes of budget windows to close every hole.
+  const { actual, expected } = await pipeline.settle({ beforeMs: START + MINUTES * MINUTE, timeoutMs: 600_000 });
   return { pipeline, actual, expected };
 }
 

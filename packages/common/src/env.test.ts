@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '@cvd/core';
 import { envBoolean, envDuration, envList, envLogLevel, envPort, parseDurationMs, parseEnv } from './env.js';
 
 const Schema = z.object({

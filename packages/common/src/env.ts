@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '@cvd/core';
 import { LOG_LEVELS } from './logger.js';
 
 /** The shape of `process.env`. */

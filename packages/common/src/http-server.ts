@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { CvdError } from './errors.js';
+import { CvdError } from '@cvd/core';
 
 /** What `/health` reports. Extra fields are passed through to the JSON body. */
 export interface HealthReport {

@@ -1,11 +1,11 @@
-export { CvdError, ConfigError, CONFIG_ERROR_CODES, isRetriable, toError } from './errors.js';
-export type { CvdErrorOptions, ConfigErrorCode } from './errors.js';
+// The error family and the retry policy live in @cvd/core (no dependencies, so the pure
+// packages share them); re-exported here for the services.
+export { CvdError, ConfigError, CONFIG_ERROR_CODES, isRetriable, toError, Backoff, retry, seededRandom, sleep } from '@cvd/core';
+export type { CvdErrorOptions, ConfigErrorCode, BackoffOptions, RetryOptions } from '@cvd/core';
 export { createLogger, DEFAULT_REDACT_PATHS, LOG_LEVELS, REDACTED } from './logger.js';
 export type { Logger, LoggerOptions, LogLevel } from './logger.js';
 export { RateLimitedLog } from './rate-limited-log.js';
 export type { RateLimitedLogOptions } from './rate-limited-log.js';
-export { Backoff, retry, seededRandom, sleep } from './backoff.js';
-export type { BackoffOptions, RetryOptions } from './backoff.js';
 export { envBoolean, envDuration, envList, envLogLevel, envPort, isSecretName, parseDurationMs, parseEnv } from './env.js';
 export type { EnvSource } from './env.js';
 export { createMetricsRegistry, OPS_SERVER_ERROR_CODES, OpsServerError, startOpsServer } from './http-server.js';

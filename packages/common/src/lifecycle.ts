@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CvdError } from './errors.js';
+import { CvdError } from '@cvd/core';
 
 /** The slice of `process` that {@link runService} uses; tests pass a fake. */
 export interface ProcessLike {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger, REDACTED } from './logger.js';
-import { CvdError } from './errors.js';
+import { CvdError } from '@cvd/core';
 import { CaptureStream } from './capture-stream.js';
 
 class DemoError extends CvdError<'demo'> {}

@@ -1,4 +1,4 @@
-import { CvdError } from '@cvd/common/errors';
+import { CvdError } from '@cvd/core';
 
 /** Why a record or key could not be decoded (or a value could not be encoded). */
 export const SCHEMA_ERROR_CODES = [

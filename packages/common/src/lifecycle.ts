@@ -1,5 +1,20 @@
 import type { Logger } from 'pino';
-import { CvdError } from '@cvd/core';
+import { ConfigError, CvdError } from '@cvd/core';
+
+/**
+ * The exit codes of every service process: one convention, so that a supervisor (Docker,
+ * Kubernetes, systemd, `cvd run`) can tell a setting to fix from a crash to restart.
+ *
+ * - `0` {@link EXIT_CODES.ok}: stopped on SIGTERM/SIGINT after a clean drain.
+ * - `1` {@link EXIT_CODES.failure}: a runtime failure — start-up could not reach a
+ *   dependency, an uncaught exception or unhandled rejection, a stop that failed or timed
+ *   out, a second signal while stopping. Restarting may help.
+ * - `2` {@link EXIT_CODES.badConfig}: the configuration is wrong — the environment failed
+ *   validation, or start-up refused a setting with a {@link ConfigError}. Restarting with
+ *   the same settings cannot help (a restart policy may exclude this code).
+ */
+export const EXIT_CODES = { ok: 0, failure: 1, badConfig: 2 } as const;
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
 /** The slice of `process` that {@link runService} uses; tests pass a fake. */
 export interface ProcessLike {
@@ -11,7 +26,10 @@ export interface ProcessLike {
 /** Options of {@link runService}. */
 export interface RunServiceOptions {
   readonly logger: Logger;
-  /** Connects and starts consuming; a throw (or rejection) fails start-up: exit code 1. */
+  /**
+   * Connects and starts consuming; a throw (or rejection) fails start-up: exit code 1, or 2
+   * when it is a {@link ConfigError} (see {@link EXIT_CODES}).
+   */
   readonly start: () => void | Promise<void>;
   /**
    * Drains in order: stop consuming → flush sink → commit → disconnect. Called at most
@@ -27,8 +45,8 @@ export interface RunServiceOptions {
 export interface ServiceHandle {
   /** Resolves `true` once start() finished, `false` if it failed. */
   readonly started: Promise<boolean>;
-  /** Stops (once), then exits with `exitCode`. Every call returns the same promise. */
-  shutdown(reason: string, exitCode?: number): Promise<void>;
+  /** Stops (once), then exits with `exitCode` (one of {@link EXIT_CODES}). Every call returns the same promise. */
+  shutdown(reason: string, exitCode?: ExitCode): Promise<void>;
 }
 
 export const LIFECYCLE_ERROR_CODES = ['already-running', 'stop-timeout'] as const;
@@ -40,7 +58,9 @@ const installed = new WeakSet<ProcessLike>();
  * Runs a service: start(), then waits for SIGTERM/SIGINT to call stop() once and exit 0.
  * A second signal while stopping forces exit 1. A failed start, an uncaught exception or
  * an unhandled rejection is logged as fatal and shuts down with exit 1 (the process state
- * cannot be trusted after either, which is also Node's default).
+ * cannot be trusted after either, which is also Node's default); a start refused with a
+ * {@link ConfigError} exits 2. Services call it through {@link bootService}, which parses
+ * the environment first.
  */
 export function runService(options: RunServiceOptions): ServiceHandle {
   const proc = options.process ?? (process as unknown as ProcessLike);
@@ -56,28 +76,28 @@ export function runService(options: RunServiceOptions): ServiceHandle {
     const signal = String(args[0]);
     if (shuttingDown !== undefined) {
       logger.warn({ signal }, 'second signal while stopping; forcing exit');
-      proc.exit(1);
+      proc.exit(EXIT_CODES.failure);
       return;
     }
-    void shutdown(`signal ${signal}`, 0);
+    void shutdown(`signal ${signal}`, EXIT_CODES.ok);
   };
   const onUncaught = (...args: unknown[]): void => {
     logger.fatal({ err: args[0] }, 'uncaught exception');
-    void shutdown('uncaught exception', 1);
+    void shutdown('uncaught exception', EXIT_CODES.failure);
   };
   const onUnhandled = (...args: unknown[]): void => {
     logger.fatal({ err: args[0] }, 'unhandled promise rejection');
-    void shutdown('unhandled rejection', 1);
+    void shutdown('unhandled rejection', EXIT_CODES.failure);
   };
   proc.on('SIGTERM', onSignal);
   proc.on('SIGINT', onSignal);
   proc.on('uncaughtException', onUncaught);
   proc.on('unhandledRejection', onUnhandled);
 
-  function shutdown(reason: string, exitCode = 0): Promise<void> {
+  function shutdown(reason: string, exitCode: ExitCode = EXIT_CODES.ok): Promise<void> {
     shuttingDown ??= (async () => {
       logger.info({ reason }, 'stopping');
-      let code = exitCode;
+      let code: ExitCode = exitCode;
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
@@ -91,7 +111,7 @@ export function runService(options: RunServiceOptions): ServiceHandle {
         ]);
         logger.info({ exitCode: code }, 'stopped');
       } catch (err) {
-        code = 1;
+        code = EXIT_CODES.failure;
         logger.error({ err }, 'stop failed');
       } finally {
         clearTimeout(timer);
@@ -116,7 +136,7 @@ export function runService(options: RunServiceOptions): ServiceHandle {
       },
       (err: unknown) => {
         logger.fatal({ err }, 'start failed');
-        void shutdown('start failed', 1);
+        void shutdown('start failed', err instanceof ConfigError ? EXIT_CODES.badConfig : EXIT_CODES.failure);
         return false;
       },
     );

@@ -1,4 +1,4 @@
-export { startAggregator, type RunningAggregator } from './service.js';
+export { startAggregator, type RunningAggregator, type StartAggregatorOptions } from './service.js';
 export { Aggregator, type AggregatorCoreOptions } from './aggregator.js';
 export { AggregatorEnv, parseAggregatorEnv } from './env.js';
 export { PartitionWorker } from './partition-worker.js';

@@ -1,25 +1,18 @@
 #!/usr/bin/env node
-import { createLogger, runService } from '@cvd/common';
-import { parseAggregatorEnv } from './env.js';
-import { startAggregator, type RunningAggregator } from './service.js';
+/**
+ * The aggregator process: `bootService` parses the environment once (a bad variable fails
+ * with its message before anything connects), starts the consumer and serves /health and
+ * /metrics on OPS_HOST:OPS_PORT. Exit codes: see `EXIT_CODES` in @cvd/common.
+ */
+import { bootService } from '@cvd/common';
+import { AggregatorEnv } from './env.js';
+import { startAggregator } from './service.js';
 
-// Parse first so a bad variable fails with its message before anything connects.
-let env;
-try {
-  env = parseAggregatorEnv();
-} catch (err) {
-  console.error(`cvd-aggregator: ${(err as Error).message}`);
-  process.exit(2);
-}
-const logger = createLogger({ service: 'aggregator', level: env.LOG_LEVEL });
-let running: RunningAggregator | undefined;
-runService({
-  logger,
+bootService({
+  name: 'aggregator',
+  envSchema: AggregatorEnv,
+  ops: (env) => ({ host: env.OPS_HOST, port: env.OPS_PORT }),
+  // Leaving the group cleanly and flushing the last bars can outlast the default 30 s.
   stopTimeoutMs: 45_000,
-  start: async () => {
-    running = await startAggregator({ logger });
-  },
-  stop: async () => {
-    await running?.stop();
-  },
+  start: ({ env, logger, registry }) => startAggregator({ env, logger, registry }),
 });

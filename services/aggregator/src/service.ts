@@ -1,18 +1,28 @@
-import { createLogger, createMetricsRegistry, startOpsServer, type Logger, type OpsServer } from '@cvd/common';
+import { createMetricsRegistry, type HealthReport, type Logger } from '@cvd/common';
 import { createKafka, ensureTopics, kafkaSettingsFromEnv, pipelineTopics, topicNamesFromEnv } from '@cvd/kafka';
 import { BarWriter, barTableDdl, ensureViews, QuestDbSql, questdbSettingsFromEnv } from '@cvd/questdb';
 import { Backoff, sleep } from '@cvd/common';
 import type { Registry } from 'prom-client';
 import { Aggregator } from './aggregator.js';
-import { parseAggregatorEnv, type AggregatorEnv } from './env.js';
+import type { AggregatorEnv } from './env.js';
 import { aggregatorMetrics } from './metrics.js';
 
 export interface RunningAggregator {
   aggregator: Aggregator;
   registry: Registry;
-  ops: OpsServer;
   env: AggregatorEnv;
+  /** What `/health` answers (served by `bootService` in `main.ts`). */
+  health(): HealthReport;
   stop(): Promise<void>;
+}
+
+/** Options of {@link startAggregator}. */
+export interface StartAggregatorOptions {
+  /** The environment, parsed once by the caller (`bootService` in `main.ts`, or `parseAggregatorEnv`). */
+  readonly env: AggregatorEnv;
+  readonly logger: Logger;
+  /** Where the metrics are registered. @defaultValue a fresh `createMetricsRegistry('aggregator')` */
+  readonly registry?: Registry;
 }
 
 /** Creates the bar table, waiting (with backoff) for QuestDB to come up. */
@@ -32,13 +42,13 @@ async function ensureBarTable(sql: QuestDbSql, table: string, logger: Logger, si
 }
 
 /**
- * Starts the aggregator from an environment (process.env by default): topics and the bar table
- * are created if absent, then the consumer joins the group. Used by `main.ts`, the CLI and tests.
+ * Starts the aggregator from a parsed environment: topics and the bar table are created if
+ * absent, then the consumer joins the group. `/health` and `/metrics` are served by the
+ * caller (`bootService` in `main.ts`) from {@link RunningAggregator.health} and the registry.
  */
-export async function startAggregator(options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<RunningAggregator> {
-  const env = parseAggregatorEnv(options.env ?? process.env);
-  const logger = options.logger ?? createLogger({ service: 'aggregator', level: env.LOG_LEVEL });
-  const registry = createMetricsRegistry('aggregator');
+export async function startAggregator(options: StartAggregatorOptions): Promise<RunningAggregator> {
+  const { env, logger } = options;
+  const registry = options.registry ?? createMetricsRegistry('aggregator');
   const metrics = aggregatorMetrics(registry, { latency: env.AGGREGATOR_LATENCY_METRICS });
   const topics = topicNamesFromEnv(env);
   const kafka = createKafka(kafkaSettingsFromEnv(env, `cvd-aggregator-${env.AGGREGATOR_INSTANCE_ID}`), logger);
@@ -62,29 +72,21 @@ export async function startAggregator(options: { env?: NodeJS.ProcessEnv; logger
     maxPendingRows: env.AGGREGATOR_MAX_PENDING_ROWS,
     sessionTimeoutMs: env.AGGREGATOR_SESSION_TIMEOUT,
   });
-  const ops = await startOpsServer({
-    host: env.OPS_HOST,
-    port: env.OPS_PORT,
-    registry,
-    logger,
-    health: () => {
-      const h = aggregator.health();
-      return { healthy: h.healthy, checks: { consumer: { healthy: h.healthy, detail: JSON.stringify(h.details) } } };
-    },
-  });
   await aggregator.start();
-  logger.info({ ops: ops.url, group: env.AGGREGATOR_GROUP_ID, table: env.AGGREGATOR_BAR_TABLE, topics }, 'aggregator started');
+  logger.info({ group: env.AGGREGATOR_GROUP_ID, table: env.AGGREGATOR_BAR_TABLE, topics }, 'aggregator started');
   let stopped: Promise<void> | undefined;
   return {
     aggregator,
     registry,
-    ops,
     env,
+    health: () => {
+      const h = aggregator.health();
+      return { healthy: h.healthy, checks: { consumer: { healthy: h.healthy, detail: JSON.stringify(h.details) } } };
+    },
     stop: () =>
       (stopped ??= (async () => {
         signal.stopped = true;
         await aggregator.stop();
-        await ops.close();
         logger.info('aggregator stopped');
       })()),
   };

@@ -62,7 +62,7 @@ test('main.js: a bad environment fails start-up with a clear message and no secr
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  assert.equal(code, 1);
+  assert.equal(code, 2, 'bad configuration exits 2 (EXIT_CODES.badConfig)');
   assert.match(err, /CONFIG_ADMIN_PORT="x": expected a port number/);
   assert.match(err, /CONFIG_ADMIN_TOKEN=<redacted, 15 chars>/);
   assert.doesNotMatch(err, /tooshort-secret/);

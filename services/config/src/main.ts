@@ -1,28 +1,18 @@
 #!/usr/bin/env node
 /**
  * `node services/config/dist/main.js` — runs the config service with settings from the
- * environment (see the README). SIGTERM/SIGINT stop it cleanly.
+ * environment (see the README): `bootService` parses it once, starts the service and serves
+ * /health and /metrics on OPS_HOST:OPS_PORT. SIGTERM/SIGINT stop it cleanly. Exit codes: see
+ * `EXIT_CODES` in @cvd/common.
  */
-import { createLogger, runService } from '@cvd/common';
-import { startConfigService, type ConfigService } from './config-service.js';
-import { optionsFromEnv, parseConfigEnv } from './env.js';
+import { bootService } from '@cvd/common';
+import { startConfigService } from './config-service.js';
+import { configEnvSchema, optionsFromEnv } from './env.js';
 
-let env;
-try {
-  env = parseConfigEnv();
-} catch (err) {
-  // Before a logger exists: print the message (it never contains secret values) and fail.
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-}
-const logger = createLogger({ service: 'config', level: env.LOG_LEVEL });
-let service: ConfigService | undefined;
-runService({
-  logger,
-  start: async () => {
-    service = await startConfigService({ ...optionsFromEnv(env), logger });
-  },
-  stop: async () => {
-    await service?.stop();
-  },
+bootService({
+  name: 'config',
+  envSchema: configEnvSchema,
+  ops: (env) => ({ host: env.OPS_HOST, port: env.OPS_PORT }),
+  // The bootstrap serves /health and /metrics: the service serves none itself.
+  start: ({ env, logger, registry }) => startConfigService({ ...optionsFromEnv(env), ops: null, logger, registry }),
 });

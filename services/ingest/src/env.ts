@@ -52,8 +52,9 @@ export const ingestEnvShape = {
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
 };
 
-const ingestEnvObject = z.object(ingestEnvShape);
-export type IngestEnv = z.output<typeof ingestEnvObject>;
+/** The zod schema of {@link ingestEnvShape}: what `bootService` parses. */
+export const ingestEnvSchema = z.object(ingestEnvShape);
+export type IngestEnv = z.output<typeof ingestEnvSchema>;
 
 /** Everything about one market that the connection manager and backfill need. */
 export interface MarketSettings {
@@ -91,7 +92,7 @@ export interface IngestConfig {
  * Returns the raw env (for Kafka settings) and the derived {@link IngestConfig}.
  */
 export function parseIngestEnv(source: EnvSource = process.env): { env: IngestEnv & KafkaEnv; config: IngestConfig } {
-  const env = parseEnv(ingestEnvObject, source);
+  const env = parseEnv(ingestEnvSchema, source);
   return { env, config: configFromEnv(env) };
 }
 

@@ -4,7 +4,7 @@
  */
 export { startIngest } from './ingest.js';
 export type { IngestHandle, IngestStatus, StartIngestOptions } from './ingest.js';
-export { configFromEnv, DEFAULT_CONNECTION_LIFETIME_MS, ingestEnvShape, parseIngestEnv } from './env.js';
+export { configFromEnv, DEFAULT_CONNECTION_LIFETIME_MS, ingestEnvSchema, ingestEnvShape, parseIngestEnv } from './env.js';
 export type { IngestConfig, IngestEnv, MarketSettings } from './env.js';
 export { IngestMetrics } from './metrics.js';
 export type { ConnectionStatus, MarketStatus } from './market-connections.js';

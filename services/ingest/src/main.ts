@@ -1,36 +1,18 @@
 #!/usr/bin/env node
 /**
- * The ingest service process: parse the environment once, then run `startIngest` under
- * `runService` (SIGTERM → close websockets → flush the producer → disconnect).
+ * The ingest service process: `bootService` parses the environment once, then runs
+ * `startIngest` (SIGTERM → close websockets → flush the producer → disconnect) and serves
+ * /health and /metrics on OPS_HOST:OPS_PORT. Exit codes: see `EXIT_CODES` in @cvd/common.
  */
-import { ConfigError, createLogger, runService } from '@cvd/common';
+import { bootService } from '@cvd/common';
 import { createKafka, kafkaSettingsFromEnv } from '@cvd/kafka';
-import { parseIngestEnv } from './env.js';
-import { startIngest, type IngestHandle } from './ingest.js';
+import { configFromEnv, ingestEnvSchema } from './env.js';
+import { startIngest } from './ingest.js';
 
-function loadEnv(): ReturnType<typeof parseIngestEnv> {
-  try {
-    return parseIngestEnv(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`ingest: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-}
-
-const { env, config } = loadEnv();
-const logger = createLogger({ service: 'ingest', level: config.logLevel });
-let handle: IngestHandle | undefined;
-
-runService({
-  logger,
-  start: async () => {
-    const kafka = createKafka(kafkaSettingsFromEnv(env, 'cvd-ingest'), logger);
-    handle = await startIngest({ config, logger, kafka });
-  },
-  stop: async () => {
-    await handle?.stop();
-  },
+bootService({
+  name: 'ingest',
+  envSchema: ingestEnvSchema,
+  ops: (env) => ({ host: env.OPS_HOST, port: env.OPS_PORT }),
+  start: ({ env, logger, registry }) =>
+    startIngest({ config: configFromEnv(env), logger, kafka: createKafka(kafkaSettingsFromEnv(env, 'cvd-ingest'), logger), ops: false, registry }),
 });

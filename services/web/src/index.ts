@@ -1,4 +1,4 @@
-export { startWeb, type WebOptions, type RunningWeb } from './web.js';
+export { createWebApp, startWeb, type RunningWeb, type WebApp, type WebOptions } from './web.js';
 export { WebEnv, parseWebEnv } from './env.js';
 export { WebError, WEB_ERROR_CODES, type WebErrorCode } from './errors.js';
 export { parseBarsQuery, parseMarket, parseSymbol, parseTimeframe, parseLimit, parseSince, MARKETS, SYMBOL_PATTERN, LIMIT, type BarsQuery, type Market } from './query.js';

@@ -1,25 +1,23 @@
 #!/usr/bin/env node
-import { createLogger, runService } from '@cvd/common';
+/**
+ * The web process: `bootService` parses the environment once (a bad variable fails with its
+ * message before anything listens), then serves the charts, the JSON API, /health and
+ * /metrics on WEB_HOST:WEB_PORT — the web service's ops endpoint is its only port.
+ * Exit codes: see `EXIT_CODES` in @cvd/common.
+ */
+import { bootService } from '@cvd/common';
 import { questdbSettingsFromEnv } from '@cvd/questdb';
-import { parseWebEnv } from './env.js';
-import { startWeb, type RunningWeb } from './web.js';
+import { WebEnv } from './env.js';
+import { createWebApp } from './web.js';
 
-// Parse first so a bad variable fails with its message before anything listens.
-let env;
-try {
-  env = parseWebEnv();
-} catch (err) {
-  console.error(`cvd-web: ${(err as Error).message}`);
-  process.exit(2);
-}
-const logger = createLogger({ service: 'web', level: env.LOG_LEVEL });
-let running: RunningWeb | undefined;
-runService({
-  logger,
-  start: async () => {
-    running = await startWeb({ questdb: questdbSettingsFromEnv(env), table: env.WEB_BAR_TABLE, host: env.WEB_HOST, port: env.WEB_PORT, logger });
-  },
-  stop: async () => {
-    await running?.close();
+bootService({
+  name: 'web',
+  envSchema: WebEnv,
+  ops: (env) => ({ host: env.WEB_HOST, port: env.WEB_PORT }),
+  start: async ({ env, logger, registry }) => {
+    const questdb = questdbSettingsFromEnv(env);
+    const app = createWebApp({ questdb, table: env.WEB_BAR_TABLE, logger, registry });
+    logger.info({ table: app.baseTable, questdb: questdb.httpUrl }, 'web started');
+    return { routes: app.routes, health: app.health, stop: async () => logger.info('web stopped') };
   },
 });

@@ -30,16 +30,22 @@ export interface RunningWeb {
   close(): Promise<void>;
 }
 
-/**
- * Serves the chart page (`/`, `/app.js`, `/app.css`, `/vendor/lightweight-charts.js`), the
- * JSON API (`/api/symbols`, `/api/bars`) and `/health` (QuestDB answers `SELECT 1`) and
- * `/metrics`, all on one port.
- */
-export async function startWeb(options: WebOptions): Promise<RunningWeb> {
-  const logger = options.logger ?? createLogger({ service: 'web' });
+/** The web service's endpoints, ready for an ops server (`startWeb`, or `bootService` in `main.ts`). */
+export interface WebApp {
+  readonly registry: Registry;
+  readonly baseTable: string;
+  /** The chart page, its assets and the JSON API. */
+  readonly routes: readonly OpsRoute[];
+  /** `/health`: QuestDB answers `SELECT 1`. */
+  health(): Promise<HealthReport>;
+}
+
+/** Builds the routes and health check without listening; {@link startWeb} serves them. */
+export function createWebApp(options: Omit<WebOptions, 'host' | 'port'> & { readonly logger: Logger; readonly registry?: Registry }): WebApp {
+  const { logger } = options;
   const baseTable = assertTableName(options.table ?? DEFAULT_BAR_TABLE);
   const sql = options.sql ?? new QuestDbSql(options.questdb);
-  const registry = createMetricsRegistry('web');
+  const registry = options.registry ?? createMetricsRegistry('web');
   const metrics = webMetrics(registry);
   const api = new Api({ sql, baseTable, logger, metrics });
   const routes: OpsRoute[] = [
@@ -55,13 +61,31 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
       return { healthy: false, checks: { questdb: { healthy: false, detail: (err as Error).message } } };
     }
   };
-  const server = await startOpsServer({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080, registry, logger, health, routes });
-  logger.info({ url: server.url, table: baseTable, questdb: options.questdb.httpUrl }, 'web started');
+  return { registry, baseTable, routes, health };
+}
+
+/**
+ * Serves the chart page (`/`, `/app.js`, `/app.css`, `/vendor/lightweight-charts.js`), the
+ * JSON API (`/api/symbols`, `/api/bars`) and `/health` (QuestDB answers `SELECT 1`) and
+ * `/metrics`, all on one port.
+ */
+export async function startWeb(options: WebOptions): Promise<RunningWeb> {
+  const logger = options.logger ?? createLogger({ service: 'web' });
+  const app = createWebApp({ ...options, logger });
+  const server = await startOpsServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 8080,
+    registry: app.registry,
+    logger,
+    health: app.health,
+    routes: app.routes,
+  });
+  logger.info({ url: server.url, table: app.baseTable, questdb: options.questdb.httpUrl }, 'web started');
   let closed: Promise<void> | undefined;
   return {
     url: server.url,
     port: server.port,
-    registry,
+    registry: app.registry,
     close: () =>
       (closed ??= (async () => {
         await server.close();

@@ -1,41 +1,33 @@
 /**
  * The config service: owns the symbol set and keeps the compacted `cvd.symbols.v1` topic equal
- * to it.
+ * to it. This module is the wiring only; each responsibility has its own module and state:
  *
- * Inputs: the watched YAML file, selectors resolved through exchangeInfo (on file changes and
- * on a timer), and the admin API. Every change runs one `reconcile`: compute the desired set,
- * diff it against what the topic holds, publish only the differences (records and
- * tombstones), wait for Kafka's acknowledgement, then remember the new topic state. All
- * changes are serialised through one queue, so the topic sees them in order.
+ * - `symbols-topic.ts` — what the topic holds, and publishing to it (acknowledged);
+ * - `file-source.ts` — the watched YAML file (last valid content, errors, warnings);
+ * - `exchange-info.ts` / `selector-resolver.ts` — exchangeInfo, selectors, verification;
+ * - `reconciler.ts` — the one queue every change runs through: desired set → diff → publish;
+ * - `admin-handlers.ts` — what the admin API's requests do (`admin-api.ts` is the HTTP side).
+ *
+ * Inputs: the file (watched), selectors (on file changes and on a timer), the admin API.
  */
 import { dirname, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
-import { RestClient, type SymbolInfo } from '@cvd/binance';
-import { Backoff, createMetricsRegistry, isRetriable, retry, startOpsServer, type HealthReport, type Logger, type OpsServer } from '@cvd/common';
-import {
-  BatchingProducer,
-  createKafka,
-  ensureTopics,
-  pipelineTopics,
-  readCompacted,
-  type KafkaSettings,
-  type TopicNames,
-} from '@cvd/kafka';
-import { decodeSymbolConfig, encodeSymbolConfig, key, MARKETS, parseKey, type Market, type SymbolConfig } from '@cvd/schemas';
-import { startAdminServer, type AdminReply, type AdminServer, type MarketSymbolInput } from './admin-api.js';
-import {
-  apiStateFromTopic,
-  computeDesired,
-  diffSymbols,
-  type ApiState,
-  type DesiredEntry,
-  type MarketLists,
-  type OutRecord,
-} from './desired.js';
+import { RestClient } from '@cvd/binance';
+import { createMetricsRegistry, startOpsServer, type HealthReport, type Logger, type OpsServer } from '@cvd/common';
+import type { KafkaSettings, TopicNames } from '@cvd/kafka';
+import type { Market } from '@cvd/schemas';
+import { startAdminServer, type AdminServer } from './admin-api.js';
+import { ConfigAdminHandlers } from './admin-handlers.js';
+import { ExchangeInfo } from './exchange-info.js';
+import { MAX_REPORTED_ISSUES, SymbolFileSource } from './file-source.js';
 import { watchDirectory, type DirectoryWatcher } from './file-watcher.js';
 import { createConfigMetrics, type ConfigMetrics } from './metrics.js';
-import { applySelector } from './selectors.js';
-import { DEFAULT_MAX_FILE_BYTES, formatIssue, loadSymbolFile, type FileIssue, type SymbolFile } from './symbol-file.js';
+import { Reconciler, type SymbolView } from './reconciler.js';
+import { SelectorResolver } from './selector-resolver.js';
+import { DEFAULT_MAX_FILE_BYTES, formatIssue } from './symbol-file.js';
+import { SymbolsTopic } from './symbols-topic.js';
+
+export type { SymbolView } from './reconciler.js';
 
 export interface ConfigServiceOptions {
   /** Path of the YAML symbol file (relative paths resolve against the working directory). */
@@ -69,15 +61,6 @@ export interface ConfigServiceOptions {
   readonly publishTimeoutMs?: number;
 }
 
-/** One symbol as `GET /symbols` lists it. */
-export interface SymbolView {
-  readonly market: Market;
-  readonly symbol: string;
-  readonly enabled: boolean;
-  readonly source: string;
-  readonly sources: readonly string[];
-}
-
 export interface ConfigServiceStatus {
   /** Symbol file loads (valid or not) since start, unchanged re-reads excluded. */
   readonly fileLoads: number;
@@ -108,28 +91,187 @@ export interface ConfigService {
   stop(): Promise<void>;
 }
 
-const EMPTY_LISTS: MarketLists = { spot: undefined, usdm: undefined, coinm: undefined };
-const MAX_REPORTED_ISSUES = 20;
+/** The parts of a running service, built by {@link startConfigService}. */
+interface Parts {
+  readonly options: ConfigServiceOptions;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly metrics: ConfigMetrics;
+  readonly topic: SymbolsTopic;
+  readonly file: SymbolFileSource;
+  readonly exchange: ExchangeInfo;
+  readonly selectors: SelectorResolver;
+  readonly reconciler: Reconciler;
+}
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
+/** The running service: the timers and servers around the parts, and their lifecycle. */
+class RunningConfigService implements ConfigService {
+  private started = false;
+  private stopping = false;
+  private verifyWarnings: readonly string[] = [];
+  private watcher: DirectoryWatcher | undefined;
+  private selectorTimer: NodeJS.Timeout | undefined;
+  private admin: AdminServer | undefined;
+  private ops: OpsServer | undefined;
+
+  constructor(private readonly parts: Parts) {}
+
+  get registry(): Registry {
+    return this.parts.registry;
+  }
+
+  get adminUrl(): string {
+    if (this.admin === undefined) throw new Error('the admin API is not listening yet');
+    return this.admin.url;
+  }
+
+  get opsUrl(): string | undefined {
+    return this.ops?.url;
+  }
+
+  /** Loads the file and publishes it, then watches the file, schedules selector refreshes and serves. */
+  async start(): Promise<void> {
+    const { options, logger, reconciler, exchange, file } = this.parts;
+    try {
+      await this.load('start', true);
+      this.watcher = watchDirectory({
+        dir: dirname(resolve(options.file)),
+        debounceMs: options.watchDebounceMs ?? 250,
+        logger,
+        onChange: () => {
+          this.load('file changed').catch((err: unknown) => logger.error({ err }, 'reloading the symbol file failed'));
+        },
+      });
+      const refreshMs = options.selectorRefreshMs ?? 3_600_000;
+      if (refreshMs > 0) {
+        this.selectorTimer = setInterval(() => {
+          this.refreshSelectors().catch((err: unknown) => logger.error({ err }, 'selector refresh failed'));
+        }, refreshMs);
+        this.selectorTimer.unref();
+      }
+      this.admin = await startAdminServer({
+        host: options.admin?.host ?? '127.0.0.1',
+        port: options.admin?.port ?? 8081,
+        token: options.admin?.token,
+        handlers: new ConfigAdminHandlers({ reconciler, exchange, file, logger, publishTimeoutMs: options.publishTimeoutMs ?? 10_000 }),
+        logger,
+        metrics: this.parts.metrics,
+      });
+      if (options.ops !== null) {
+        this.ops = await startOpsServer({
+          port: options.ops?.port ?? 9465,
+          host: options.ops?.host ?? '127.0.0.1',
+          registry: this.parts.registry,
+          health: () => this.health(),
+          logger,
+        });
+      }
+      this.started = true;
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  health(): HealthReport {
+    const { file, selectors, reconciler, topic, options } = this.parts;
+    const fileErrors = file.errors;
+    const fileCheck = fileErrors.length === 0 ? { healthy: true } : { healthy: false, detail: fileErrors.map(formatIssue)[0] ?? 'invalid' };
+    const selectorCheck =
+      selectors.errors.size === 0 ? { healthy: true } : { healthy: false, detail: [...selectors.errors].map(([m, e]) => `${m}: ${e}`).join('; ') };
+    const kafkaError = topic.kafkaError;
+    const kafkaCheck = kafkaError === undefined ? { healthy: true } : { healthy: false, detail: kafkaError };
+    const desired = [...reconciler.desired.values()];
+    return {
+      // A bad file or an unreachable exchangeInfo does not make the service unhealthy: the
+      // previous set stays in effect and a restart would not fix either. They are reported
+      // below and in metrics (cvd_config_file_valid, cvd_config_selector_failures_total).
+      healthy: this.started && !this.stopping && kafkaError === undefined,
+      checks: { kafka: kafkaCheck, file: fileCheck, selectors: selectorCheck },
+      file: {
+        path: options.file,
+        valid: fileErrors.length === 0,
+        loaded: file.file !== undefined,
+        errors: fileErrors.slice(0, MAX_REPORTED_ISSUES).map(formatIssue),
+        warnings: [...file.warnings.map(formatIssue), ...this.verifyWarnings].slice(0, MAX_REPORTED_ISSUES),
+      },
+      symbols: {
+        desired: desired.filter((d) => d.enabled).length,
+        removedByApi: desired.filter((d) => !d.enabled).length,
+      },
+    };
+  }
+
+  symbols(): SymbolView[] {
+    return this.parts.reconciler.view();
+  }
+
+  status(): ConfigServiceStatus {
+    const { file, reconciler, topic, selectors } = this.parts;
+    return {
+      fileLoads: file.loads,
+      invalidFileLoads: file.invalidLoads,
+      fileErrors: file.errors.map(formatIssue),
+      fileWarnings: file.warnings.map(formatIssue),
+      reconciles: reconciler.reconciles,
+      recordsPublished: topic.published,
+      tombstonesPublished: topic.tombstones,
+      selectorRefreshes: selectors.refreshes,
+    };
+  }
+
+  reload(): Promise<void> {
+    return this.load('reload requested', false);
+  }
+
+  refreshSelectors(): Promise<void> {
+    const { reconciler, file, selectors } = this.parts;
+    return reconciler.serial(async () => {
+      const current = file.file;
+      if (this.stopping || current === undefined || current.selectors.length === 0) return;
+      await selectors.resolve(current, 0);
+      await reconciler.reconcile('selector refresh');
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.watcher?.close();
+    clearInterval(this.selectorTimer);
+    await Promise.all([this.admin?.close(), this.ops?.close()]);
+    await this.parts.reconciler.drain(10_000);
+    await this.parts.topic.close();
+  }
+
+  /** Re-reads the file (in the queue) and publishes the result. */
+  private load(reason: string, force = false): Promise<void> {
+    const { reconciler, file, selectors, exchange, logger } = this.parts;
+    return reconciler.serial(async () => {
+      if (this.stopping) return;
+      if (await file.load(reason, force)) {
+        const loaded = file.file;
+        if (loaded !== undefined) {
+          // "On change": re-resolve, but a minute-old exchangeInfo answer is fresh enough for an edit.
+          await selectors.resolve(loaded, 60_000);
+          const warnings = await exchange.verifyFile(loaded, file.label);
+          if (warnings !== undefined) {
+            this.verifyWarnings = warnings;
+            for (const w of warnings.slice(0, MAX_REPORTED_ISSUES)) logger.warn({ warning: w }, 'symbol not verified');
+          }
+        }
+      }
+      await reconciler.reconcile(reason);
+    });
+  }
 }
 
 /** Starts the service; resolves once the topic reflects the file and the admin API listens. */
 export async function startConfigService(options: ConfigServiceOptions): Promise<ConfigService> {
-  const logger = options.logger;
-  const filePath = resolve(options.file);
-  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const { logger } = options;
   const now = options.now ?? Date.now;
-  const verify = options.verifySymbols ?? true;
-  const selectorRefreshMs = options.selectorRefreshMs ?? 3_600_000;
-  const publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
   const registry = options.registry ?? createMetricsRegistry('config');
-  const metrics: ConfigMetrics = createConfigMetrics(registry);
-  const topic = options.topics.symbols;
+  const metrics = createConfigMetrics(registry);
   const rest =
     options.restClient ??
     new RestClient({
@@ -137,440 +279,27 @@ export async function startConfigService(options: ConfigServiceOptions): Promise
         Object.entries(options.restUrls ?? {}).map(([m, url]) => [m, { restBaseUrl: url }]),
       ) as Partial<Record<Market, { restBaseUrl: string }>>,
     });
-
-  // ---- state (mutated only inside `serial`) ----
-  /** What the topic holds: decodable records by key, null = tombstone. */
-  const current = new Map<string, SymbolConfig | null>();
-  let api: ApiState = { added: new Set(), removed: new Set() };
-  /** Last valid file; undefined until one was read (the topic's file records are kept meanwhile). */
-  let file: SymbolFile | undefined;
-  let fileHash: string | undefined;
-  let fileErrors: readonly FileIssue[] = [];
-  let fileWarnings: readonly FileIssue[] = [];
-  let verifyWarnings: string[] = [];
-  /** Last good answer per selector id. */
-  const selectorResults = new Map<string, readonly string[]>();
-  const selectorErrors = new Map<Market, string>();
-  const exchangeInfo = new Map<Market, { at: number; infos: readonly SymbolInfo[] }>();
-  let desired = new Map<string, DesiredEntry>();
-  let kafkaError: string | undefined;
-  const counts = { fileLoads: 0, invalidFileLoads: 0, reconciles: 0, published: 0, tombstones: 0, selectorRefreshes: 0 };
-  let started = false;
-  let stopping = false;
-
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn);
-    queue = run.catch(() => undefined);
-    return run;
-  };
-
-  // ---- Kafka: topics, current content, producer ----
-  const kafka = createKafka(options.kafka, logger);
-  // A topic created a moment ago may not have its leader everywhere yet (NOT_LEADER_FOR_PARTITION):
-  // kafkajs marks such errors `retriable`; retry them a few times before failing start-up.
-  const kafkaRetry = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
-    retry(fn, {
-      maxAttempts: 8,
-      backoff: new Backoff({ initialMs: 200, maxMs: 3_000 }),
-      shouldRetry: (err) => isRetriable(err) || (err as { retriable?: unknown } | null)?.retriable === true,
-      onRetry: ({ err, attempt, delayMs }) => logger.warn({ err, attempt, delayMs }, `${what} failed; retrying`),
-    });
-  await kafkaRetry('creating topics', () => ensureTopics(kafka, pipelineTopics(options.topics, options.tradesPartitions ?? 12), logger));
-  const read = await kafkaRetry('reading the symbols topic', () => readCompacted(kafka, topic, 'cvd-config-read'));
-  for (const [k, record] of read) {
-    const parsed = parseKey(k);
-    if (!parsed.ok) {
-      logger.warn({ key: k, reason: parsed.error.message }, 'ignoring a record with an invalid key on the symbols topic');
-      continue;
-    }
-    if (record.value === null) {
-      current.set(k, null);
-      continue;
-    }
-    const decoded = decodeSymbolConfig(record.value);
-    if (!decoded.ok) {
-      // Possibly a newer schema from a newer instance: leave it alone rather than overwrite blindly.
-      logger.warn({ key: k, code: decoded.error.code, reason: decoded.error.message }, 'ignoring an undecodable record on the symbols topic');
-      continue;
-    }
-    current.set(k, decoded.value);
-  }
-  api = apiStateFromTopic(current);
+  const exchange = new ExchangeInfo({
+    rest,
+    verify: options.verifySymbols ?? true,
+    verifyMaxAgeMs: options.selectorRefreshMs || 3_600_000,
+    now,
+    logger,
+  });
+  const topic = await SymbolsTopic.open({ kafka: options.kafka, topics: options.topics, tradesPartitions: options.tradesPartitions ?? 12, logger, metrics });
+  const file = new SymbolFileSource({ path: resolve(options.file), label: options.file, maxBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, logger, metrics });
+  const selectors = new SelectorResolver(exchange, metrics, logger);
+  const reconciler = new Reconciler({ topic, file, selectors, metrics, logger, now });
   logger.info(
-    { topic, records: [...current.values()].filter((c) => c !== null).length, apiAdded: api.added.size, apiRemoved: api.removed.size },
+    {
+      topic: topic.topic,
+      records: [...topic.current.values()].filter((c) => c !== null).length,
+      apiAdded: reconciler.apiCounts.added,
+      apiRemoved: reconciler.apiCounts.removed,
+    },
     'read the symbols topic',
   );
-
-  const producer = new BatchingProducer(kafka, {
-    logger,
-    lingerMs: 0,
-    onSent: () => {
-      kafkaError = undefined;
-    },
-    onError: (err) => {
-      kafkaError = err instanceof Error ? err.message : String(err);
-      metrics.kafkaSendErrors.inc();
-    },
-  });
-  await producer.connect();
-
-  // ---- exchangeInfo and selectors ----
-  async function infosFor(market: Market, maxAgeMs: number): Promise<readonly SymbolInfo[]> {
-    const cached = exchangeInfo.get(market);
-    if (cached !== undefined && now() - cached.at <= maxAgeMs) return cached.infos;
-    const infos = await rest.exchangeInfo(market);
-    exchangeInfo.set(market, { at: now(), infos });
-    return infos;
-  }
-
-  /** Resolves every selector of the current file; failures keep the selector's last answer. */
-  async function resolveSelectors(maxAgeMs: number): Promise<void> {
-    if (file === undefined) return;
-    counts.selectorRefreshes++;
-    const markets = new Set(file.selectors.map((s) => s.market));
-    const infos = new Map<Market, readonly SymbolInfo[]>();
-    selectorErrors.clear();
-    for (const market of markets) {
-      try {
-        infos.set(market, await infosFor(market, maxAgeMs));
-      } catch (err) {
-        metrics.selectorFailures.inc({ market });
-        selectorErrors.set(market, err instanceof Error ? err.message : String(err));
-        logger.warn({ err, market }, 'exchangeInfo failed; selectors of this market keep their last answer');
-      }
-    }
-    const live = new Set<string>();
-    for (const selector of file.selectors) {
-      live.add(selector.id);
-      const list = infos.get(selector.market);
-      if (list === undefined) continue;
-      const r = applySelector(selector, list);
-      for (const x of r.rejected) logger.warn({ market: selector.market, symbol: x.symbol, reason: x.reason }, 'exchangeInfo symbol skipped');
-      selectorResults.set(selector.id, r.symbols);
-    }
-    for (const id of [...selectorResults.keys()]) if (!live.has(id)) selectorResults.delete(id);
-  }
-
-  /** The selectors' symbols per market; undefined for a market with an unresolved selector. */
-  function selectedLists(): MarketLists {
-    if (file === undefined) return EMPTY_LISTS;
-    const lists: Record<Market, string[] | undefined> = { spot: [], usdm: [], coinm: [] };
-    for (const selector of file.selectors) {
-      const result = selectorResults.get(selector.id);
-      const list = lists[selector.market];
-      if (result === undefined) lists[selector.market] = undefined;
-      else if (list !== undefined) list.push(...result);
-    }
-    return lists;
-  }
-
-  async function verifyFileSymbols(): Promise<void> {
-    if (!verify || file === undefined) return;
-    const warnings: string[] = [];
-    for (const market of MARKETS) {
-      const listed = file.symbols[market];
-      if (listed.length === 0) continue;
-      let known: Set<string>;
-      try {
-        known = new Set((await infosFor(market, selectorRefreshMs || 3_600_000)).map((i) => i.symbol));
-      } catch (err) {
-        warnings.push(`could not verify the ${market} symbols: exchangeInfo failed (${err instanceof Error ? err.message : String(err)})`);
-        continue;
-      }
-      for (const symbol of listed) {
-        if (!known.has(symbol)) warnings.push(`${options.file}: ${market} symbol ${JSON.stringify(symbol)} is not listed in ${market} exchangeInfo`);
-      }
-    }
-    verifyWarnings = warnings;
-    for (const w of warnings.slice(0, MAX_REPORTED_ISSUES)) logger.warn({ warning: w }, 'symbol not verified');
-  }
-
-  // ---- reconcile ----
-  async function reconcile(reason: string): Promise<{ records: number; tombstones: number }> {
-    const fileLists: MarketLists | undefined = file === undefined ? undefined : file.symbols;
-    desired = computeDesired({ file: fileLists, selected: selectedLists(), api, current });
-    updateGauges();
-    const records: OutRecord[] = diffSymbols(current, desired, now());
-    counts.reconciles++;
-    if (records.length === 0) {
-      logger.debug({ reason }, 'symbol set unchanged; nothing to publish');
-      return { records: 0, tombstones: 0 };
-    }
-    producer.enqueue(
-      topic,
-      records.map((r) => ({ key: r.key, value: r.value === null ? null : encodeSymbolConfig(r.value) })),
-    );
-    await producer.flush();
-    let tombstones = 0;
-    for (const r of records) {
-      if (r.value === null) {
-        tombstones++;
-        current.set(r.key, null);
-      } else {
-        current.set(r.key, { ...r.value, anchorCvd: r.value.anchorCvd ?? null, notes: r.value.notes ?? null });
-      }
-    }
-    const published = records.length - tombstones;
-    counts.published += published;
-    counts.tombstones += tombstones;
-    metrics.published.inc(published);
-    metrics.tombstones.inc(tombstones);
-    logger.info(
-      {
-        reason,
-        published,
-        tombstones,
-        keys: records.length <= 50 ? records.map((r) => `${r.value === null ? '-' : '+'}${r.key}`) : undefined,
-      },
-      'published symbol changes',
-    );
-    return { records: published, tombstones };
-  }
-
-  function updateGauges(): void {
-    metrics.symbolsDesired.reset();
-    metrics.symbolsRemoved.reset();
-    for (const market of MARKETS) for (const source of ['file', 'selector', 'api']) metrics.symbolsDesired.set({ market, source }, 0);
-    for (const d of desired.values()) {
-      if (d.enabled) metrics.symbolsDesired.inc({ market: d.market, source: d.source });
-      else metrics.symbolsRemoved.inc({ market: d.market });
-    }
-  }
-
-  // ---- file loading ----
-  async function loadFile(reason: string, force = false): Promise<void> {
-    const r = await loadSymbolFile(filePath, { maxBytes: maxFileBytes, file: options.file });
-    if (!force && r.hash !== undefined && r.hash === fileHash) {
-      metrics.fileLoads.inc({ result: 'unchanged' });
-      return;
-    }
-    fileHash = r.hash;
-    counts.fileLoads++;
-    fileWarnings = r.warnings;
-    for (const w of r.warnings.slice(0, MAX_REPORTED_ISSUES)) logger.warn({ warning: formatIssue(w) }, 'symbol file warning');
-    if (!r.ok) {
-      counts.invalidFileLoads++;
-      fileErrors = r.errors;
-      metrics.fileLoads.inc({ result: 'invalid' });
-      metrics.invalidFileLoads.inc();
-      metrics.fileValid.set(0);
-      logger.error(
-        { reason, file: options.file, errors: r.errors.slice(0, MAX_REPORTED_ISSUES).map(formatIssue), errorCount: r.errors.length },
-        file === undefined
-          ? 'symbol file is invalid; the symbols on the topic stay as they are'
-          : 'symbol file is invalid; the previous symbol set stays in effect',
-      );
-      return;
-    }
-    fileErrors = [];
-    file = r.value;
-    metrics.fileLoads.inc({ result: 'valid' });
-    metrics.fileValid.set(1);
-    const total = MARKETS.reduce((n, m) => n + r.value.symbols[m].length, 0);
-    logger.info({ reason, file: options.file, symbols: total, selectors: r.value.selectors.length }, 'loaded the symbol file');
-    // "On change": re-resolve, but a minute-old exchangeInfo answer is fresh enough for an edit.
-    await resolveSelectors(60_000);
-    await verifyFileSymbols();
-  }
-
-  const reload = (reason = 'file changed', force = false): Promise<void> =>
-    serial(async () => {
-      if (stopping) return;
-      await loadFile(reason, force);
-      await reconcile(reason);
-    });
-
-  const refreshSelectors = (): Promise<void> =>
-    serial(async () => {
-      if (stopping || file === undefined || file.selectors.length === 0) return;
-      await resolveSelectors(0);
-      await reconcile('selector refresh');
-    });
-
-  // ---- admin handlers ----
-  function view(): SymbolView[] {
-    return [...desired.values()].map((d) => ({ market: d.market, symbol: d.symbol, enabled: d.enabled, source: d.source, sources: d.sources }));
-  }
-
-  async function applyApiChange(change: () => AdminReply | undefined, reason: string): Promise<AdminReply> {
-    const work = serial(async () => {
-      const early = change();
-      if (early !== undefined) return { reply: early, result: undefined };
-      return { reply: undefined, result: await reconcile(reason) };
-    });
-    const outcome = await withTimeout(work, publishTimeoutMs);
-    if (outcome === 'timeout') {
-      return {
-        status: 202,
-        body: { status: 'queued', message: 'accepted; Kafka has not acknowledged yet, the change will be published when it does' },
-      };
-    }
-    if (outcome.reply !== undefined) return outcome.reply;
-    return { status: 200, body: { status: 'ok', published: outcome.result?.records ?? 0, tombstones: outcome.result?.tombstones ?? 0 } };
-  }
-
-  async function unknownOnExchange(items: readonly MarketSymbolInput[]): Promise<string | undefined> {
-    if (!verify) return undefined;
-    for (const market of MARKETS) {
-      const mine = items.filter((i) => i.market === market);
-      if (mine.length === 0) continue;
-      let known: Set<string>;
-      try {
-        known = new Set((await infosFor(market, selectorRefreshMs || 3_600_000)).map((i) => i.symbol));
-      } catch (err) {
-        logger.warn({ err, market }, 'could not verify admin API symbols against exchangeInfo; accepting them');
-        continue;
-      }
-      const missing = mine.find((i) => !known.has(i.symbol));
-      if (missing !== undefined) return `${market} symbol ${JSON.stringify(missing.symbol)} is not listed in ${market} exchangeInfo`;
-    }
-    return undefined;
-  }
-
-  const handlers = {
-    list: () => {
-      const symbols = view();
-      return {
-        count: symbols.filter((s) => s.enabled).length,
-        symbols,
-        file: { path: options.file, valid: fileErrors.length === 0, errors: fileErrors.slice(0, MAX_REPORTED_ISSUES).map(formatIssue) },
-      };
-    },
-    add: async (items: readonly MarketSymbolInput[]): Promise<AdminReply> => {
-      const unknown = await unknownOnExchange(items);
-      if (unknown !== undefined) return { status: 400, body: { error: 'unknown-symbol', message: unknown } };
-      const added: string[] = [];
-      const unchanged: string[] = [];
-      const reply = await applyApiChange(() => {
-        for (const i of items) {
-          const k = key(i.market, i.symbol);
-          if (api.added.has(k)) unchanged.push(k);
-          else added.push(k);
-          api.removed.delete(k);
-          api.added.add(k);
-        }
-        logger.info({ added, unchanged }, 'admin API: add');
-        return undefined;
-      }, 'admin API add');
-      return reply.status === 200 ? { status: 200, body: { ...(reply.body as object), added, unchanged } } : reply;
-    },
-    remove: (item: MarketSymbolInput): Promise<AdminReply> => {
-      const k = key(item.market, item.symbol);
-      let effect = '';
-      return applyApiChange(() => {
-        const entry = desired.get(k);
-        if (entry === undefined || !entry.enabled) {
-          return { status: 404, body: { error: 'not-found', message: `${k} is not in the symbol set` } };
-        }
-        api.added.delete(k);
-        const listedElsewhere = entry.sources.some((s) => s !== 'api');
-        if (listedElsewhere) api.removed.add(k);
-        effect = listedElsewhere ? 'disabled' : 'tombstone';
-        logger.info({ key: k, effect }, 'admin API: remove');
-        return undefined;
-      }, 'admin API remove').then((reply) => (reply.status === 200 ? { status: 200, body: { ...(reply.body as object), removed: k, effect } } : reply));
-    },
-  };
-
-  // ---- start ----
-  let watcher: DirectoryWatcher | undefined;
-  let selectorTimer: NodeJS.Timeout | undefined;
-  let admin: AdminServer | undefined;
-  let ops: OpsServer | undefined;
-
-  const health = (): HealthReport => {
-    const fileCheck = fileErrors.length === 0 ? { healthy: true } : { healthy: false, detail: fileErrors.map(formatIssue)[0] ?? 'invalid' };
-    const selectorCheck =
-      selectorErrors.size === 0 ? { healthy: true } : { healthy: false, detail: [...selectorErrors].map(([m, e]) => `${m}: ${e}`).join('; ') };
-    const kafkaCheck = kafkaError === undefined ? { healthy: true } : { healthy: false, detail: kafkaError };
-    return {
-      // A bad file or an unreachable exchangeInfo does not make the service unhealthy: the
-      // previous set stays in effect and a restart would not fix either. They are reported
-      // below and in metrics (cvd_config_file_valid, cvd_config_selector_failures_total).
-      healthy: started && !stopping && kafkaError === undefined,
-      checks: { kafka: kafkaCheck, file: fileCheck, selectors: selectorCheck },
-      file: {
-        path: options.file,
-        valid: fileErrors.length === 0,
-        loaded: file !== undefined,
-        errors: fileErrors.slice(0, MAX_REPORTED_ISSUES).map(formatIssue),
-        warnings: [...fileWarnings.map(formatIssue), ...verifyWarnings].slice(0, MAX_REPORTED_ISSUES),
-      },
-      symbols: {
-        desired: [...desired.values()].filter((d) => d.enabled).length,
-        removedByApi: [...desired.values()].filter((d) => !d.enabled).length,
-      },
-    };
-  };
-
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    watcher?.close();
-    clearInterval(selectorTimer);
-    await Promise.all([admin?.close(), ops?.close()]);
-    await withTimeout(queue, 10_000);
-    await producer.close();
-  };
-
-  try {
-    await reload('start', true);
-    watcher = watchDirectory({
-      dir: dirname(filePath),
-      debounceMs: options.watchDebounceMs ?? 250,
-      logger,
-      onChange: () => {
-        reload('file changed').catch((err: unknown) => logger.error({ err }, 'reloading the symbol file failed'));
-      },
-    });
-    if (selectorRefreshMs > 0) {
-      selectorTimer = setInterval(() => {
-        refreshSelectors().catch((err: unknown) => logger.error({ err }, 'selector refresh failed'));
-      }, selectorRefreshMs);
-      selectorTimer.unref();
-    }
-    admin = await startAdminServer({
-      host: options.admin?.host ?? '127.0.0.1',
-      port: options.admin?.port ?? 8081,
-      token: options.admin?.token,
-      handlers,
-      logger,
-      metrics,
-    });
-    if (options.ops !== null) {
-      ops = await startOpsServer({
-        port: options.ops?.port ?? 9465,
-        host: options.ops?.host ?? '127.0.0.1',
-        registry,
-        health,
-        logger,
-      });
-    }
-    started = true;
-  } catch (err) {
-    await stop().catch(() => undefined);
-    throw err;
-  }
-
-  return {
-    adminUrl: admin.url,
-    opsUrl: ops?.url,
-    registry,
-    health,
-    symbols: view,
-    status: () => ({
-      fileLoads: counts.fileLoads,
-      invalidFileLoads: counts.invalidFileLoads,
-      fileErrors: fileErrors.map(formatIssue),
-      fileWarnings: fileWarnings.map(formatIssue),
-      reconciles: counts.reconciles,
-      recordsPublished: counts.published,
-      tombstonesPublished: counts.tombstones,
-      selectorRefreshes: counts.selectorRefreshes,
-    }),
-    reload: () => reload('reload requested', false),
-    refreshSelectors,
-    stop,
-  };
+  const service = new RunningConfigService({ options, logger, registry, metrics, topic, file, exchange, selectors, reconciler });
+  await service.start();
+  return service;
 }

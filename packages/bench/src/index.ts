@@ -1,5 +1,8 @@
 export { runBench, renderReport, defaultOptions, targets, table, machine, PHASES, type Phase, type BenchOptions, type BenchReport } from './bench.js';
-export { runThroughput, runLatency, runStartup, symbolCounts, usage, meanRecordBytes, BURST_RATE_FACTOR } from './phases.js';
+export { runThroughput } from './phase-throughput.js';
+export { runLatency } from './phase-latency.js';
+export { runStartup } from './phase-startup.js';
+export { symbolCounts, usage, meanRecordBytes, BURST_RATE_FACTOR } from './phases.js';
 export { kafkaBaseline, parseProducerPerf, parseConsumerPerf } from './kafka-perf.js';
 export { BenchRunner } from './runner.js';
 export { parseProcStat, parseProcStatus, sampleProcess, loadAverage, clockTicks } from './proc.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,16 +12,17 @@ const BIN = fileURLToPath(new URL('./bin/cvd.js', import.meta.url));
 test('PATH without java: `cvd stack up` fails fast naming the missing JDK', () => {
   const bin = mkdtempSync(join(tmpdir(), 'cvd-nojava-'));
   symlinkSync(process.execPath, join(bin, 'node'));
-  const started = Date.now();
+  const stackDir = mkdtempSync(join(tmpdir(), 'cvd-stackdir-'));
   const r = spawnSync(process.execPath, [BIN, 'stack', 'up'], {
     encoding: 'utf8',
-    env: { PATH: bin, HOME: process.env.HOME ?? '/tmp', CVD_STACK_DIR: mkdtempSync(join(tmpdir(), 'cvd-stackdir-')) },
+    env: { PATH: bin, HOME: process.env.HOME ?? '/tmp', CVD_STACK_DIR: stackDir },
   });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /no Java runtime found/);
   assert.match(r.stderr, /install a JDK 17\+/);
   assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
-  assert.ok(Date.now() - started < 10_000, 'fails fast');
+  assert.deepEqual(readdirSync(stackDir), [], 'fails before provisioning or starting anything');
+  assert.doesNotMatch(r.stdout, /starting Kafka/);
 });
 
 test('unknown commands and options are usage errors (exit 2)', async () => {

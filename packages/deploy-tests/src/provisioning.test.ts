@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { DEFAULT_TOPICS, pipelineTopics } from '@cvd/kafka';
+import { BAR_COLUMNS } from '@cvd/questdb';
 import { extractQueries, loadDashboard } from './dashboard.js';
 import { loadCompose, readRepoFile, serviceEnv } from './repo.js';
 
@@ -87,6 +88,13 @@ describe('Grafana provisioning (infra/docker/grafana)', () => {
     assert.ok(panels.some((p) => p.type === 'timeseries' && /cvd_close/.test(JSON.stringify(p.targets))), 'time series of cvd_close');
     assert.ok(panels.some((p) => p.type === 'timeseries' && p.fieldConfig?.defaults?.custom?.drawStyle === 'bars' && /delta/.test(JSON.stringify(p.targets))), 'delta bars');
     assert.ok(panels.some((p) => p.type === 'table' && /dateadd\('h', -1/.test(JSON.stringify(p.targets))), 'top symbols by 1h delta');
+  });
+
+  test('the dashboard aggregates only columns of the bar table', () => {
+    const columns = new Set<string>(BAR_COLUMNS.map(([n]) => n));
+    const used = extractQueries(loadDashboard()).flatMap((q) => [...q.sql.matchAll(/\b(?:first|last|sum|min|max|avg)\((\w+)\)/g)].map((m) => m[1] as string));
+    assert.ok(used.includes('cvd_close') && used.includes('delta'), `aggregated columns found: ${used.join(', ')}`);
+    assert.deepEqual(used.filter((c) => !columns.has(c)), []);
   });
 
   test('the dashboard provider points where compose mounts the dashboards', () => {

@@ -1,40 +1,10 @@
+import { BAR_COLUMN_SPECS } from './bar-columns.js';
+
 /**
- * The `cvd_bars_1m` table (DESIGN §4). Column names may grow; existing ones keep their meaning.
- * The DOUBLE columns are the contract for queries and charts; `delta_exact` and
- * `cvd_close_exact` carry the exact decimal strings for users who need them (QuestDB DOUBLE
- * cannot represent every 8-decimal value).
+ * The `cvd_bars_1m` table's `[name, SQL type]` pairs in table order, generated from
+ * `BAR_COLUMN_SPECS` (add a column there, not here).
  */
-export const BAR_COLUMNS = [
-  ['ts', 'TIMESTAMP'],
-  ['market', 'SYMBOL CAPACITY 8 CACHE'],
-  ['symbol', 'SYMBOL CAPACITY 4096 CACHE'],
-  ['open', 'DOUBLE'],
-  ['high', 'DOUBLE'],
-  ['low', 'DOUBLE'],
-  ['close', 'DOUBLE'],
-  ['volume', 'DOUBLE'],
-  ['buy_volume', 'DOUBLE'],
-  ['sell_volume', 'DOUBLE'],
-  ['quote_volume', 'DOUBLE'],
-  ['buy_quote_volume', 'DOUBLE'],
-  ['sell_quote_volume', 'DOUBLE'],
-  ['delta', 'DOUBLE'],
-  ['quote_delta', 'DOUBLE'],
-  ['cvd_open', 'DOUBLE'],
-  ['cvd_high', 'DOUBLE'],
-  ['cvd_low', 'DOUBLE'],
-  ['cvd_close', 'DOUBLE'],
-  ['trades', 'LONG'],
-  ['agg_trades', 'LONG'],
-  ['first_agg_id', 'LONG'],
-  ['last_agg_id', 'LONG'],
-  ['missing_agg_ids', 'LONG'],
-  ['recovered', 'LONG'],
-  ['final', 'BOOLEAN'],
-  ['updated_at', 'TIMESTAMP'],
-  ['delta_exact', 'VARCHAR'],
-  ['cvd_close_exact', 'VARCHAR'],
-] as const;
+export const BAR_COLUMNS = BAR_COLUMN_SPECS.map((c) => [c.name, c.sqlType] as const);
 
 export const DEFAULT_BAR_TABLE = 'cvd_bars_1m';
 

@@ -6,4 +6,8 @@ export {
   TIMEFRAMES, VIEW_TIMEFRAMES, TIMEFRAME_MS, VIEW_COLUMNS, VIEW_PARTITION_BY,
   viewName, viewNames, viewDdl, viewDdls, ensureViews, viewsRefreshed, type Timeframe, type ViewTimeframe,
 } from './views.js';
-export { barAsTableRow, BAR_VALUE_COLUMNS } from './bar-rows.js';
+export {
+  BAR_COLUMN_SPECS, BAR_VALUE_COLUMNS, BAR_CLI_COLUMNS, barAsTableRow, barAggregates, writeBarRow,
+  type BarColumnSpec, type BarColumnName, type BarValueColumnName, type BarViewColumnName, type BarAggregate,
+  type IlpKind, type IlpRowBuilder,
+} from './bar-columns.js';

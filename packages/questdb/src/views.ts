@@ -1,3 +1,4 @@
+import { barAggregates, type BarViewColumnName } from './bar-columns.js';
 import { assertTableName, DEFAULT_BAR_TABLE } from './bar-table.js';
 import type { ExecResult } from './sql.js';
 
@@ -50,40 +51,18 @@ export const VIEW_PARTITION_BY: Readonly<Record<ViewTimeframe, 'DAY' | 'WEEK' | 
 };
 
 /**
- * The view's columns as `[name, aggregate over the 1m rows]`. Same names and meanings as the
- * 1m table where the column exists there, plus `minutes` (how many 1m bars the bucket holds).
- * The exact decimal columns: `cvd_close_exact` is the last one (exact); `delta_exact` has no
- * exact sum in SQL and is left out — the exact window delta is
+ * The view's columns as `[name, aggregate over the 1m rows]`, generated from the bar table
+ * (`BAR_COLUMN_SPECS`' `view` aggregates): same names and meanings as the 1m table, plus
+ * `minutes` (how many 1m bars the bucket holds), placed before `updated_at` as the views were
+ * first created. The exact decimal columns: `cvd_close_exact` is the last one (exact);
+ * `delta_exact` has no exact sum in SQL and is left out — the exact window delta is
  * `cvd_close_exact − previous bucket's cvd_close_exact`.
  */
-export const VIEW_COLUMNS = [
-  ['open', 'first(open)'],
-  ['high', 'max(high)'],
-  ['low', 'min(low)'],
-  ['close', 'last(close)'],
-  ['volume', 'sum(volume)'],
-  ['buy_volume', 'sum(buy_volume)'],
-  ['sell_volume', 'sum(sell_volume)'],
-  ['quote_volume', 'sum(quote_volume)'],
-  ['buy_quote_volume', 'sum(buy_quote_volume)'],
-  ['sell_quote_volume', 'sum(sell_quote_volume)'],
-  ['delta', 'sum(delta)'],
-  ['quote_delta', 'sum(quote_delta)'],
-  ['cvd_open', 'first(cvd_open)'],
-  ['cvd_high', 'max(cvd_high)'],
-  ['cvd_low', 'min(cvd_low)'],
-  ['cvd_close', 'last(cvd_close)'],
-  ['trades', 'sum(trades)'],
-  ['agg_trades', 'sum(agg_trades)'],
-  ['first_agg_id', 'min(first_agg_id)'],
-  ['last_agg_id', 'max(last_agg_id)'],
-  ['missing_agg_ids', 'sum(missing_agg_ids)'],
-  ['recovered', 'sum(recovered)'],
-  ['final', 'bool_and(final)'],
-  ['minutes', 'count()'],
-  ['updated_at', 'max(updated_at)'],
-  ['cvd_close_exact', 'last(cvd_close_exact)'],
-] as const;
+export const VIEW_COLUMNS: ReadonlyArray<readonly [BarViewColumnName | 'minutes', string]> = (() => {
+  const cols: Array<readonly [BarViewColumnName | 'minutes', string]> = barAggregates();
+  cols.splice(cols.findIndex(([n]) => n === 'updated_at'), 0, ['minutes', 'count()']);
+  return cols;
+})();
 
 /**
  * The table holding `tf` bars for a base table: the base itself for `1m`; for the default

@@ -301,17 +301,17 @@ describe('parseSymbolFile fuzzing (seeded, bounded)', () => {
     }
   });
 
-  it('a billion-laughs document and a huge file are refused quickly', () => {
+  it('a billion-laughs document is refused unexpanded and a huge file by its size', () => {
     const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 10; i++) laughs.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
     laughs.push('spot: *j');
-    const started = Date.now();
     const r = run('laughs', laughs.join('\n'));
     assert.equal(r.ok, false);
     const huge = `spot:\n${'  - BTCUSDT\n'.repeat(120_000)}`;
     const h = run('huge', huge);
     assert.equal(h.ok, false);
     assert.match(h.ok ? '' : (h.errors[0]?.message ?? ''), /more than the limit of 1048576 bytes/);
-    assert.ok(Date.now() - started < 5_000, `${Date.now() - started} ms`);
+    // Refused, not expanded: the alias itself is the error (the huge file is refused by size above).
+    assert.ok(!r.ok && r.errors.some((e) => /^spot\b/.test(e.field ?? '') && /aliases are not supported/.test(e.message)), JSON.stringify(r));
   });
 });

@@ -152,9 +152,8 @@ describe('symbol file: every error message', () => {
     const lines = ['a: &a [BTCUSDT, BTCUSDT, BTCUSDT, BTCUSDT, BTCUSDT, BTCUSDT, BTCUSDT, BTCUSDT, BTCUSDT]'];
     for (let i = 1; i < 12; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
     lines.push('spot: *l');
-    const started = Date.now();
     const errors = errorsOf(lines.join('\n'));
-    assert.ok(Date.now() - started < 2000);
+    assert.ok(errors.some((e) => /^symbols\.yaml:\d+:\d+ spot: .*aliases are not supported/.test(e)), errors.join('\n'));
     assert.ok(errors.length > 0);
   });
 

@@ -1,4 +1,4 @@
-import { TIMEFRAME_MS, assertTableName, viewName, type Timeframe } from '@cvd/questdb';
+import { TIMEFRAME_MS, assertTableName, viewName, type BarViewColumnName, type Timeframe } from '@cvd/questdb';
 import type { BarsQuery } from './query.js';
 
 /**
@@ -16,11 +16,14 @@ export function sqlTimestamp(ms: number): string {
   return `'${new Date(ms).toISOString()}'`;
 }
 
-/** The columns `/api/bars` returns (shared by the 1m table and its views). */
+/**
+ * The columns `/api/bars` returns (shared by the 1m table and its views): a chosen subset of
+ * the bar table's view columns, checked against it by type (`BAR_COLUMN_SPECS`).
+ */
 export const BAR_API_COLUMNS = [
   'open', 'high', 'low', 'close', 'volume', 'buy_volume', 'sell_volume', 'delta',
   'cvd_open', 'cvd_high', 'cvd_low', 'cvd_close', 'cvd_close_exact', 'trades',
-] as const;
+] as const satisfies readonly BarViewColumnName[];
 
 /** `dateadd` unit and count of one bucket, for "has this bucket ended" in SQL. */
 function bucketLength(tf: Timeframe): [unit: 'm' | 'h' | 'd', n: number] {

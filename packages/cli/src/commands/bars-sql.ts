@@ -1,25 +1,13 @@
-import { assertTableName, TIMEFRAMES, viewName, type Timeframe } from '@cvd/questdb';
+import { assertTableName, BAR_CLI_COLUMNS, TIMEFRAMES, viewName, type Timeframe } from '@cvd/questdb';
 import { CliUsageError } from '../env.js';
 import { sqlString, sqlTimestamp } from './data-args.js';
 
-/** Columns `cvd bars` shows, with their aggregate over 1m rows when a timeframe is computed with SAMPLE BY. */
-export const BARS_COLUMNS = [
-  ['open', 'first(open)'],
-  ['high', 'max(high)'],
-  ['low', 'min(low)'],
-  ['close', 'last(close)'],
-  ['volume', 'sum(volume)'],
-  ['buy_volume', 'sum(buy_volume)'],
-  ['sell_volume', 'sum(sell_volume)'],
-  ['delta', 'sum(delta)'],
-  ['cvd_open', 'first(cvd_open)'],
-  ['cvd_high', 'max(cvd_high)'],
-  ['cvd_low', 'min(cvd_low)'],
-  ['cvd_close', 'last(cvd_close)'],
-  ['trades', 'sum(trades)'],
-  ['missing_agg_ids', 'sum(missing_agg_ids)'],
-  ['final', 'bool_and(final)'],
-] as const;
+/**
+ * Columns `cvd bars` shows, with their aggregate over 1m rows when a timeframe is computed with
+ * SAMPLE BY: the bar table's `cli` columns (`BAR_COLUMN_SPECS` in `@cvd/questdb`), so the
+ * aggregates are the views' own.
+ */
+export const BARS_COLUMNS = BAR_CLI_COLUMNS;
 
 export function parseTimeframe(raw: string | undefined): Timeframe {
   const tf = raw ?? '1m';

@@ -138,7 +138,7 @@ export function wsRoute(market: Market, path: string, query: URLSearchParams): W
 
 function validateOptions(o: SimulatorOptions): void {
   const bad = (why: string): never => {
-    throw new SimulatorError('BAD_OPTIONS', why);
+    throw new SimulatorError('bad-options', why);
   };
   const portOk = (p: unknown): boolean => typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 65535;
   if (o.port !== undefined && !portOk(o.port)) bad(`port must be an integer 0..65535, got ${String(o.port)}`);
@@ -173,7 +173,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   >;
   for (const src of sources) for (const s of src.symbols) symbolMaps[s.market].set(s.symbol, s);
   for (const o of options.symbols ?? []) {
-    if (!isMarket(o.market)) throw new SimulatorError('BAD_OPTIONS', `symbols: bad market ${String(o.market)}`);
+    if (!isMarket(o.market)) throw new SimulatorError('bad-options', `symbols: bad market ${String(o.market)}`);
     const prev = symbolMaps[o.market].get(o.symbol);
     symbolMaps[o.market].set(o.symbol, {
       ...(prev ?? defaultSymbolInfo(o.market, o.symbol, o.tickSize ?? '0.01', o.stepSize ?? '0.001')),
@@ -312,7 +312,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const listen = (server: Server, port: number): Promise<number> =>
     new Promise((resolve, reject) => {
       server.once('error', (err) =>
-        reject(new SimulatorError('LISTEN_FAILED', `cannot listen on ${host}:${port}`, { cause: err, retriable: true })),
+        reject(new SimulatorError('listen-failed', `cannot listen on ${host}:${port}`, { cause: err })),
       );
       server.listen(port, host, () => {
         const addr = server.address();
@@ -362,7 +362,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     [...conns].filter((c) => market === undefined || c.market === market);
 
   const inject = (fault: Fault): (() => void) => {
-    if (stopped) throw new SimulatorError('NOT_RUNNING', 'simulator is stopped');
+    if (stopped) throw new SimulatorError('not-running', 'simulator is stopped');
     switch (fault.kind) {
       case 'disconnect':
         for (const c of matching(fault.market)) c.close('fault: disconnect', fault.abrupt === true);
@@ -405,8 +405,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     async waitForSubscribers(market, streams, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (!streams.every((s) => [...(index[market].get(s) ?? [])].some((c) => c.open && !c.deaf))) {
-        if (stopped) throw new SimulatorError('NOT_RUNNING', 'simulator is stopped');
-        if (Date.now() > deadline) throw new SimulatorError('NOT_RUNNING', `no subscriber for ${streams.join(',')} within ${timeoutMs} ms`, { retriable: true });
+        if (stopped) throw new SimulatorError('not-running', 'simulator is stopped');
+        if (Date.now() > deadline) throw new SimulatorError('no-subscriber', `no subscriber for ${streams.join(',')} within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 5));
       }
     },

@@ -125,17 +125,17 @@ describe('aggTrades', () => {
 
   it('refuses invalid arguments before calling', async () => {
     const c = client(fakeClock());
-    await assert.rejects(c.aggTrades({ market: 'usdm', symbol: 'BTCUSDT', fromId: 1, startTime: 5 }), isCode('invalid_argument'));
-    await assert.rejects(c.aggTrades({ market: 'usdm', symbol: 'BTCUSDT', limit: 1001 }), isCode('invalid_argument'));
-    await assert.rejects(c.aggTrades({ market: 'usdm', symbol: 'BTC USDT' }), isCode('invalid_argument'));
+    await assert.rejects(c.aggTrades({ market: 'usdm', symbol: 'BTCUSDT', fromId: 1, startTime: 5 }), isCode('invalid-argument'));
+    await assert.rejects(c.aggTrades({ market: 'usdm', symbol: 'BTCUSDT', limit: 1001 }), isCode('invalid-argument'));
+    await assert.rejects(c.aggTrades({ market: 'usdm', symbol: 'BTC USDT' }), isCode('invalid-argument'));
     assert.equal(hits.length, 0);
   });
 
-  it('a malformed row is a bad_response naming the row and reason', async () => {
+  it('a malformed row is a bad-response naming the row and reason', async () => {
     handler = (_u, res) => json(res, [row(1), { ...row(2), q: -3 }]);
     await assert.rejects(client(fakeClock()).aggTrades({ market: 'spot', symbol: 'BTCUSDT' }), (err: unknown) => {
       assert.ok(err instanceof BinanceError);
-      assert.equal(err.code, 'bad_response');
+      assert.equal(err.code, 'bad-response');
       assert.equal(err.retriable, false);
       assert.match(err.message, /row 1: "q" must be a decimal string/);
       return true;
@@ -146,13 +146,13 @@ describe('aggTrades', () => {
     handler = (_u, res) => json(res, { code: -1121, msg: 'Invalid symbol.' }, {}, 400);
     await assert.rejects(client(fakeClock()).aggTrades({ market: 'spot', symbol: 'NOPE' }), (err: unknown) => {
       assert.ok(err instanceof BinanceError);
-      assert.deepEqual([err.code, err.status, err.binanceCode, err.retriable], ['bad_request', 400, -1121, false]);
+      assert.deepEqual([err.code, err.status, err.binanceCode, err.retriable], ['bad-request', 400, -1121, false]);
       return true;
     });
     handler = (_u, res) => res.writeHead(503).end('busy');
     await assert.rejects(client(fakeClock()).aggTrades({ market: 'spot', symbol: 'BTCUSDT' }), (err: unknown) => {
       assert.ok(err instanceof BinanceError);
-      assert.deepEqual([err.code, err.status, err.retriable], ['server_error', 503, true]);
+      assert.deepEqual([err.code, err.status, err.retriable], ['server-error', 503, true]);
       return true;
     });
   });
@@ -249,12 +249,12 @@ describe('429 and 418', () => {
     assert.deepEqual(clock.sleeps, [7000]);
   });
 
-  it('429: gives up after maxRetries with a retriable rate_limited error', async () => {
+  it('429: gives up after maxRetries with a retriable rate-limited error', async () => {
     const clock = fakeClock();
     handler = (_u, res) => res.writeHead(429, { 'Retry-After': '2' }).end();
     await assert.rejects(client(clock, { maxRetries: 2 }).aggTrades({ market: 'usdm', symbol: 'BTCUSDT' }), (err: unknown) => {
       assert.ok(err instanceof BinanceError);
-      assert.deepEqual([err.code, err.retriable, err.retryAfterMs, err.status], ['rate_limited', true, 2000, 429]);
+      assert.deepEqual([err.code, err.retriable, err.retryAfterMs, err.status], ['rate-limited', true, 2000, 429]);
       return true;
     });
     assert.equal(hits.length, 3);
@@ -264,7 +264,7 @@ describe('429 and 418', () => {
   it('429: a Retry-After above the cap is returned to the caller instead of slept through', async () => {
     const clock = fakeClock();
     handler = (_u, res) => res.writeHead(429, { 'Retry-After': '600' }).end();
-    await assert.rejects(client(clock).aggTrades({ market: 'spot', symbol: 'BTCUSDT' }), isCode('rate_limited'));
+    await assert.rejects(client(clock).aggTrades({ market: 'spot', symbol: 'BTCUSDT' }), isCode('rate-limited'));
     assert.deepEqual(clock.sleeps, []);
   });
 
@@ -274,7 +274,7 @@ describe('429 and 418', () => {
     const c = client(clock);
     const banned = (err: unknown): boolean => {
       assert.ok(err instanceof BinanceError);
-      assert.equal(err.code, 'ip_banned');
+      assert.equal(err.code, 'ip-banned');
       assert.equal(err.retriable, false);
       assert.ok(err.retryAfterMs !== undefined && err.retryAfterMs > 0 && err.retryAfterMs <= 120_000);
       return true;
@@ -341,9 +341,9 @@ describe('exchangeInfo', () => {
     assert.equal(u?.contractType, 'PERPETUAL');
   });
 
-  it('a body without symbols is a bad_response', async () => {
+  it('a body without symbols is a bad-response', async () => {
     handler = (_u, res) => json(res, { nope: true });
-    await assert.rejects(client(fakeClock()).exchangeInfo('spot'), isCode('bad_response'));
+    await assert.rejects(client(fakeClock()).exchangeInfo('spot'), isCode('bad-response'));
   });
 });
 
@@ -418,7 +418,7 @@ describe('backfill over REST', () => {
     const r = await client(fakeClock()).backfill({ market: 'usdm', symbol: 'BTCUSDT', fromId: 0, toIdExclusive: 3000 });
     assert.equal(r.trades.length, 1000);
     assert.deepEqual(r.missing, [{ fromId: 1000, toIdExclusive: 3000, reason: 'request_failed' }]);
-    assert.equal(r.error?.code, 'ip_banned');
+    assert.equal(r.error?.code, 'ip-banned');
     assert.equal(r.error?.retriable, false);
   });
 

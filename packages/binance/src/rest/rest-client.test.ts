@@ -93,23 +93,6 @@ describe('aggTrades', () => {
     });
   });
 
-  it('a silent server times out (retriable); the caller signal aborts (not retriable)', async () => {
-    srv.handler = () => undefined; // never answers
-    const c = client(fakeClock(), { timeoutMs: 50 });
-    await assert.rejects(c.aggTrades({ market: 'spot', symbol: 'BTCUSDT' }), (err: unknown) => {
-      assert.ok(err instanceof BinanceError);
-      assert.deepEqual([err.code, err.retriable], ['timeout', true]);
-      return true;
-    });
-    const ac = new AbortController();
-    setTimeout(() => ac.abort(), 20);
-    await assert.rejects(client(fakeClock()).aggTrades({ market: 'spot', symbol: 'BTCUSDT', signal: ac.signal }), (err: unknown) => {
-      assert.ok(err instanceof BinanceError);
-      assert.deepEqual([err.code, err.retriable], ['aborted', false]);
-      return true;
-    });
-  });
-
   it('an unreachable server is a retriable network error', async () => {
     const c = new RestClient({ markets: { spot: { restBaseUrl: 'http://127.0.0.1:1' } } });
     await assert.rejects(c.aggTrades({ market: 'spot', symbol: 'BTCUSDT' }), (err: unknown) => {

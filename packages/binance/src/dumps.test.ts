@@ -74,9 +74,9 @@ test('bad rows fail with the file name and line number', () => {
     ['a,b\n', /header with fewer than 7 columns/],
   ];
   for (const [text, re] of cases) {
-    assert.throws(() => parseAggTradesDump(text, { market: 'usdm', symbol: 'X', name: 'f.csv' }), (e: unknown) => e instanceof DumpError && e.code === 'bad_row' && re.test(e.message), text);
+    assert.throws(() => parseAggTradesDump(text, { market: 'usdm', symbol: 'X', name: 'f.csv' }), (e: unknown) => e instanceof DumpError && e.code === 'bad-row' && re.test(e.message), text);
   }
-  assert.throws(() => parseAggTradesDump('', { market: 'usdm', symbol: 'A B' }), (e: unknown) => e instanceof DumpError && e.code === 'bad_symbol');
+  assert.throws(() => parseAggTradesDump('', { market: 'usdm', symbol: 'A B' }), (e: unknown) => e instanceof DumpError && e.code === 'bad-symbol');
 });
 
 test('incremental parsing in arbitrary chunks equals the whole-text parse', () => {
@@ -119,7 +119,7 @@ function makeZip(name: string, content: Buffer, method: 0 | 8 = 8): Buffer {
   return Buffer.concat([local, nameBuf, data, cd, nameBuf, eocd]);
 }
 
-test('zip: first entry, stored or deflated; damaged archives are DumpError bad_zip', () => {
+test('zip: first entry, stored or deflated; damaged archives are DumpError bad-zip', () => {
   const csv = Buffer.from(SPOT_US);
   for (const method of [0, 8] as const) {
     const zip = makeZip('BTCUSDT-aggTrades-2025-01-01.csv', csv, method);
@@ -130,7 +130,7 @@ test('zip: first entry, stored or deflated; damaged archives are DumpError bad_z
     assert.equal(e.uncompressedSize, csv.length);
   }
   for (const bad of [Buffer.from('not a zip at all, just text that is long enough'), makeZip('a.csv', csv).subarray(0, 40)]) {
-    assert.throws(() => unzipFirstEntry(bad), (e: unknown) => e instanceof DumpError && e.code === 'bad_zip');
+    assert.throws(() => unzipFirstEntry(bad), (e: unknown) => e instanceof DumpError && e.code === 'bad-zip');
   }
 });
 

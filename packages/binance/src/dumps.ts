@@ -18,21 +18,18 @@
  * Buffer (node:zlib, no I/O).
  */
 import { inflateRawSync } from 'node:zlib';
+import { CvdError } from '@cvd/core';
 import { MICROSECOND_TIME_THRESHOLD, type AggTrade } from './frames/core.js';
 import type { Market } from './market.js';
 import { isValidSymbol } from './symbol.js';
 
-export const DUMP_ERROR_CODES = ['bad_row', 'bad_zip', 'bad_symbol'] as const;
+export const DUMP_ERROR_CODES = ['bad-row', 'bad-zip', 'bad-symbol'] as const;
 export type DumpErrorCode = (typeof DUMP_ERROR_CODES)[number];
 
-export class DumpError extends Error {
-  override readonly name = 'DumpError';
-  readonly retriable = false;
-  constructor(
-    readonly code: DumpErrorCode,
-    message: string,
-  ) {
-    super(message);
+/** A dump that cannot be read as aggTrades. Never retriable: the same file fails the same way. */
+export class DumpError extends CvdError<DumpErrorCode> {
+  constructor(code: DumpErrorCode, message: string, options: { readonly cause?: unknown } = {}) {
+    super(code, message, { cause: options.cause, retriable: false });
   }
 }
 
@@ -94,7 +91,7 @@ export class AggTradesDumpParser {
   private readonly name: string;
 
   constructor(private readonly opts: DumpParseOptions) {
-    if (!isValidSymbol(opts.symbol)) throw new DumpError('bad_symbol', `invalid symbol ${JSON.stringify(opts.symbol)}`);
+    if (!isValidSymbol(opts.symbol)) throw new DumpError('bad-symbol', `invalid symbol ${JSON.stringify(opts.symbol)}`);
     this.name = opts.name ?? `${opts.market}:${opts.symbol} aggTrades`;
   }
 
@@ -177,7 +174,7 @@ export class AggTradesDumpParser {
   }
 
   private bad(what: string, line: string): never {
-    throw new DumpError('bad_row', `${this.name}: line ${this.lineNo}: ${what}: ${line.slice(0, 120)}`);
+    throw new DumpError('bad-row', `${this.name}: line ${this.lineNo}: ${what}: ${line.slice(0, 120)}`);
   }
 
   finish(): DumpParseResult {
@@ -201,7 +198,7 @@ export class AggTradesDumpParser {
   }
 }
 
-/** Parses a whole dump's text. Throws `DumpError('bad_row')` naming the line of the first bad row. */
+/** Parses a whole dump's text. Throws `DumpError('bad-row')` naming the line of the first bad row. */
 export function parseAggTradesDump(text: string, opts: DumpParseOptions): DumpParseResult {
   const p = new AggTradesDumpParser(opts);
   p.push(text);
@@ -220,11 +217,11 @@ export interface ZipEntry {
 /**
  * The first entry of a .zip archive (data.binance.vision ships one CSV per zip), located
  * through the central directory so data descriptors don't matter. Zip64 is not supported
- * (entries over 4 GiB). Throws `DumpError('bad_zip')`.
+ * (entries over 4 GiB). Throws `DumpError('bad-zip')`.
  */
 export function zipFirstEntry(zip: Buffer): ZipEntry {
   const bad = (why: string): never => {
-    throw new DumpError('bad_zip', `not a readable zip: ${why}`);
+    throw new DumpError('bad-zip', `not a readable zip: ${why}`);
   };
   let eocd = -1;
   for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 65_535); i--) {
@@ -258,7 +255,7 @@ export function unzipFirstEntry(zip: Buffer): Buffer {
   try {
     return inflateRawSync(e.data);
   } catch (err) {
-    throw new DumpError('bad_zip', `not a readable zip: ${(err as Error).message}`);
+    throw new DumpError('bad-zip', `not a readable zip: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -1,25 +1,24 @@
 /**
- * Typed errors of the Binance client. Branch on `code` or `instanceof`, never on `message`.
- *
- * `@cvd/common` is meant to host the shared `CvdError` base; it is still a stub, so this class
- * carries the same contract (`code` from an `as const` union, `retriable`, `cause`) on its own
- * and can be re-based onto `CvdError` without changing its callers.
+ * Typed errors of the Binance client, on the project's `CvdError`. Branch on `code` or
+ * `instanceof`, never on `message`; `isRetriable(err)` answers from the code.
  */
+import { CvdError } from '@cvd/core';
+
 export const BINANCE_ERROR_CODES = [
   /** Caller passed something Binance would refuse (bad symbol, limit, mixed fromId/time). */
-  'invalid_argument',
+  'invalid-argument',
   /** HTTP 429 and the bounded retries are spent (or Retry-After exceeds the cap). */
-  'rate_limited',
+  'rate-limited',
   /** HTTP 418: the IP is banned (2 min – 3 days); do not call again before `retryAfterMs`. */
-  'ip_banned',
+  'ip-banned',
   /** HTTP 403: the WAF limit was violated. */
-  'waf_blocked',
+  'waf-blocked',
   /** Any other 4xx; `binanceCode`/`message` carry Binance's `{code,msg}` when present. */
-  'bad_request',
+  'bad-request',
   /** HTTP 5xx: outcome unknown; safe to retry a GET later. */
-  'server_error',
+  'server-error',
   /** The body was not the JSON shape the endpoint documents. */
-  'bad_response',
+  'bad-response',
   /** fetch failed below HTTP (DNS, reset, refused). */
   'network',
   /** The request took longer than the configured timeout. */
@@ -30,21 +29,19 @@ export const BINANCE_ERROR_CODES = [
 export type BinanceErrorCode = (typeof BINANCE_ERROR_CODES)[number];
 
 const RETRIABLE: Readonly<Record<BinanceErrorCode, boolean>> = {
-  invalid_argument: false,
-  rate_limited: true,
-  ip_banned: false,
-  waf_blocked: true,
-  bad_request: false,
-  server_error: true,
-  bad_response: false,
+  'invalid-argument': false,
+  'rate-limited': true,
+  'ip-banned': false,
+  'waf-blocked': true,
+  'bad-request': false,
+  'server-error': true,
+  'bad-response': false,
   network: true,
   timeout: true,
   aborted: false,
 };
 
 export interface BinanceErrorOptions {
-  /** @defaultValue the code's usual value (see {@link BINANCE_ERROR_CODES}) */
-  retriable?: boolean;
   /** HTTP status, when the error came from a response. */
   status?: number;
   /** How long to stay away, from `Retry-After` (429, 418). */
@@ -54,20 +51,19 @@ export interface BinanceErrorOptions {
   cause?: unknown;
 }
 
-export class BinanceError extends Error {
-  override readonly name = 'BinanceError';
-  readonly code: BinanceErrorCode;
-  readonly retriable: boolean;
+/**
+ * `retriable` follows the code (see {@link RETRIABLE}): network failures, timeouts, 5xx,
+ * 429 and the WAF's 403 may pass later; bad arguments, other 4xx, unreadable bodies, the
+ * caller's abort and a 418 ban do not (the client itself refuses calls until the ban ends,
+ * and `retryAfterMs` says when that is).
+ */
+export class BinanceError extends CvdError<BinanceErrorCode> {
   readonly status: number | undefined;
-  readonly retryAfterMs: number | undefined;
   readonly binanceCode: number | undefined;
 
   constructor(code: BinanceErrorCode, message: string, options: BinanceErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.retriable = options.retriable ?? RETRIABLE[code];
+    super(code, message, { cause: options.cause, retryAfterMs: options.retryAfterMs, retriable: RETRIABLE[code] });
     this.status = options.status;
-    this.retryAfterMs = options.retryAfterMs;
     this.binanceCode = options.binanceCode;
   }
 }

@@ -11,7 +11,7 @@ import {
   unsubscribeMessage,
 } from './streams.js';
 
-const invalidArgument = (err: unknown): boolean => err instanceof BinanceError && err.code === 'invalid_argument';
+const invalidArgument = (err: unknown): boolean => err instanceof BinanceError && err.code === 'invalid-argument';
 
 describe('streamName', () => {
   it('lowercases ASCII and appends @aggTrade', () => {

@@ -14,7 +14,7 @@ import { isValidSymbol, lowerAscii } from './symbol.js';
 /** `BTCUSDT` → `btcusdt@aggTrade`; only ASCII letters are lowercased. Throws on invalid symbols. */
 export function streamName(symbol: string): string {
   if (!isValidSymbol(symbol)) {
-    throw new BinanceError('invalid_argument', `not a valid symbol: ${JSON.stringify(symbol)}`);
+    throw new BinanceError('invalid-argument', `not a valid symbol: ${JSON.stringify(symbol)}`);
   }
   return `${lowerAscii(symbol)}@aggTrade`;
 }
@@ -40,7 +40,7 @@ function prepare(market: Market, options: StreamUrlOptions): { base: string; que
   const query: string[] = [];
   if (options.timeUnit === 'MICROSECOND') {
     if (!cfg.supportsMicroseconds) {
-      throw new BinanceError('invalid_argument', `${market} streams do not offer timeUnit=MICROSECOND`);
+      throw new BinanceError('invalid-argument', `${market} streams do not offer timeUnit=MICROSECOND`);
     }
     query.push('timeUnit=MICROSECOND');
   }
@@ -50,7 +50,7 @@ function prepare(market: Market, options: StreamUrlOptions): { base: string; que
 /** Percent-encodes non-ASCII (UTF-8) while keeping `@` literal, as Binance's examples do. */
 function encodeStream(name: string): string {
   if (!/^[^\s/?#&=%]+$/u.test(name)) {
-    throw new BinanceError('invalid_argument', `not a valid stream name: ${JSON.stringify(name)}`);
+    throw new BinanceError('invalid-argument', `not a valid stream name: ${JSON.stringify(name)}`);
   }
   return encodeURI(name);
 }
@@ -69,7 +69,7 @@ export function rawStreamUrl(market: Market, stream?: string, options: StreamUrl
 export function combinedStreamUrl(market: Market, streams: readonly string[], options: StreamUrlOptions = {}): string {
   const { base, query, max } = prepare(market, options);
   if (streams.length > max) {
-    throw new BinanceError('invalid_argument', `${streams.length} streams exceed ${max} per connection on ${market}`);
+    throw new BinanceError('invalid-argument', `${streams.length} streams exceed ${max} per connection on ${market}`);
   }
   const q = streams.length === 0 ? query : [`streams=${streams.map(encodeStream).join('/')}`, ...query];
   return q.length === 0 ? `${base}/stream` : `${base}/stream?${q.join('&')}`;
@@ -85,13 +85,13 @@ export interface StreamRequest {
 
 function requestId(id: number): number {
   if (!Number.isSafeInteger(id) || id < 0) {
-    throw new BinanceError('invalid_argument', `request id must be a safe non-negative integer, got ${id}`);
+    throw new BinanceError('invalid-argument', `request id must be a safe non-negative integer, got ${id}`);
   }
   return id;
 }
 
 function streamsRequest(method: 'SUBSCRIBE' | 'UNSUBSCRIBE', streams: readonly string[], id: number): string {
-  if (streams.length === 0) throw new BinanceError('invalid_argument', `${method} needs at least one stream`);
+  if (streams.length === 0) throw new BinanceError('invalid-argument', `${method} needs at least one stream`);
   for (const s of streams) encodeStream(s);
   const req: StreamRequest = { method, params: [...streams], id: requestId(id) };
   return JSON.stringify(req);

@@ -1,3 +1,4 @@
+import { CvdError } from '@cvd/core';
 import type { KafkaPorts, QuestDbPorts } from '@cvd/stack';
 
 /** Environment the CLI reads, parsed once. A bad value fails with a message naming it. */
@@ -9,9 +10,14 @@ export interface CliEnv {
   stackDir?: string;
 }
 
-export class CliUsageError extends Error {
-  override readonly name = 'CliUsageError';
-  readonly code = 'usage' as const;
+/**
+ * The user typed something the CLI cannot run (bad flag, bad env value): exit status 2 with
+ * the message. Never retriable: the same command line fails the same way.
+ */
+export class CliUsageError extends CvdError<'usage'> {
+  constructor(message: string, options: { readonly cause?: unknown } = {}) {
+    super('usage', message, { cause: options.cause, retriable: false });
+  }
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -90,3 +90,54 @@ test('retry retries retriable errors, honours retryAfterMs, rethrows the rest', 
   );
   assert.equal(capped, 3);
 });
+
+test('without jitter the delay is the ceiling itself; multiplier 1 makes a steady poll', () => {
+  const steady = new Backoff({ initialMs: 250, multiplier: 1, jitter: false });
+  assert.deepEqual([steady.next(), steady.next(), steady.next()], [250, 250, 250]);
+  const growing = new Backoff({ initialMs: 100, maxMs: 300, jitter: false });
+  assert.deepEqual([growing.next(), growing.next(), growing.next()], [100, 200, 300]);
+});
+
+test('retry waits with the given sleep and gives up once timeoutMs has passed', async () => {
+  let clock = 0;
+  const waits: number[] = [];
+  const fakeSleep = async (ms: number): Promise<void> => {
+    waits.push(ms);
+    clock += ms;
+  };
+  let calls = 0;
+  await assert.rejects(
+    retry(
+      async () => {
+        calls++;
+        throw new NetError('net', 'down', { retriable: true });
+      },
+      { backoff: new Backoff({ initialMs: 40, multiplier: 1, jitter: false }), timeoutMs: 100, sleep: fakeSleep, now: () => clock },
+    ),
+    (e: unknown) => e instanceof NetError && e.message === 'down',
+  );
+  // Fails at t = 0, 40, 80 (each before the deadline, so waited on) and 120 (after it: rethrown).
+  assert.deepEqual(waits, [40, 40, 40]);
+  assert.equal(calls, 4);
+});
+
+test('retry hands the signal to the sleep and rethrows its rejection', async () => {
+  const ac = new AbortController();
+  let seen: AbortSignal | undefined;
+  await assert.rejects(
+    retry(
+      async () => {
+        throw new NetError('net', 'down', { retriable: true });
+      },
+      {
+        signal: ac.signal,
+        sleep: async (_ms, signal) => {
+          seen = signal;
+          throw new Error('woken');
+        },
+      },
+    ),
+    /woken/,
+  );
+  assert.equal(seen, ac.signal);
+});

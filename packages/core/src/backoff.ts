@@ -10,6 +10,12 @@ export interface BackoffOptions {
   readonly multiplier?: number;
   /** Uniform random in [0, 1); pass {@link seededRandom} in tests. @defaultValue Math.random */
   readonly random?: () => number;
+  /**
+   * `false` waits the ceiling itself: for polling one local process (is the broker up yet?),
+   * where there is no crowd to spread and a steady pace reads best in logs.
+   * @defaultValue true
+   */
+  readonly jitter?: boolean;
 }
 
 /**
@@ -26,6 +32,7 @@ export class Backoff {
   readonly #maxMs: number;
   readonly #multiplier: number;
   readonly #random: () => number;
+  readonly #jitter: boolean;
   #attempt = 0;
 
   constructor(options: BackoffOptions = {}) {
@@ -33,6 +40,7 @@ export class Backoff {
     this.#maxMs = Math.max(this.#initialMs, options.maxMs ?? 30_000);
     this.#multiplier = Math.max(1, options.multiplier ?? 2);
     this.#random = options.random ?? Math.random;
+    this.#jitter = options.jitter ?? true;
   }
 
   /** Failed attempts since the last {@link reset}. */
@@ -48,7 +56,7 @@ export class Backoff {
     if (retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) {
       return Math.ceil(retryAfter);
     }
-    return Math.floor(this.#random() * ceiling);
+    return this.#jitter ? Math.floor(this.#random() * ceiling) : Math.floor(ceiling);
   }
 
   /** Call after a success: the next failure starts from `initialMs` again. */
@@ -99,10 +107,23 @@ export interface RetryOptions {
   readonly signal?: AbortSignal;
   /** Give up after this many attempts in total. @defaultValue Infinity */
   readonly maxAttempts?: number;
+  /**
+   * Give up once this many ms have passed since the first attempt started: a failure after
+   * that is rethrown instead of waited on (a wait already begun is not cut short).
+   * @defaultValue Infinity
+   */
+  readonly timeoutMs?: number;
   /** Which errors are worth another attempt. @defaultValue {@link isRetriable} */
   readonly shouldRetry?: (err: unknown) => boolean;
   /** Called before each wait (log it, count it). */
   readonly onRetry?: (info: { readonly err: unknown; readonly attempt: number; readonly delayMs: number }) => void;
+  /**
+   * How to wait between attempts; a caller with its own clock (a fake one in tests, a rate
+   * limiter's) passes it here. Gets `signal`. @defaultValue {@link sleep}
+   */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Clock for {@link RetryOptions.timeoutMs}. @defaultValue Date.now */
+  readonly now?: () => number;
 }
 
 /**
@@ -113,17 +134,20 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
   const backoff = options.backoff ?? new Backoff();
   const shouldRetry = options.shouldRetry ?? isRetriable;
   const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY;
+  const wait = options.sleep ?? sleep;
+  const now = options.now ?? Date.now;
+  const deadline = now() + (options.timeoutMs ?? Number.POSITIVE_INFINITY);
   for (let attempt = 1; ; attempt++) {
     try {
       const value = await fn(attempt);
       backoff.reset();
       return value;
     } catch (err) {
-      if (attempt >= maxAttempts || !shouldRetry(err) || options.signal?.aborted === true) throw err;
+      if (attempt >= maxAttempts || !shouldRetry(err) || options.signal?.aborted === true || now() >= deadline) throw err;
       const retryAfterMs = err instanceof CvdError ? err.retryAfterMs : undefined;
       const delayMs = backoff.next({ retryAfterMs });
       options.onRetry?.({ err, attempt, delayMs });
-      await sleep(delayMs, options.signal);
+      await wait(delayMs, options.signal);
     }
   }
 }

@@ -1,4 +1,5 @@
 import type avro from 'avsc';
+import { CvdError } from '@cvd/core';
 
 /*
  * avsc trusts array/map block counts: `C5 02` + a short body with a huge varint count
@@ -21,12 +22,10 @@ interface TypeNode {
   readonly underlyingType?: TypeNode;
 }
 
-class Corrupt extends Error {
-  constructor(
-    readonly code: BoundsProblem['code'],
-    message: string,
-  ) {
-    super(message);
+/** Thrown inside the walk and turned into a {@link BoundsProblem}; never retriable (same bytes, same answer). */
+class Corrupt extends CvdError<BoundsProblem['code']> {
+  constructor(code: BoundsProblem['code'], message: string) {
+    super(code, message, { retriable: false });
   }
 }
 

@@ -18,7 +18,7 @@ export class Catalogue {
     >;
     for (const src of sources) for (const s of src.symbols) this.byMarket[s.market].set(s.symbol, s);
     for (const o of overrides) {
-      if (!isMarket(o.market)) throw new SimulatorError('BAD_OPTIONS', `symbols: bad market ${String(o.market)}`);
+      if (!isMarket(o.market)) throw new SimulatorError('bad-options', `symbols: bad market ${String(o.market)}`);
       const prev = this.byMarket[o.market].get(o.symbol);
       this.byMarket[o.market].set(o.symbol, {
         ...(prev ?? defaultSymbolInfo(o.market, o.symbol, o.tickSize ?? '0.01', o.stepSize ?? '0.001')),

@@ -50,10 +50,10 @@ export interface SimulatorOptions {
   logger?: SimLogger;
 }
 
-/** Throws `SimulatorError('BAD_OPTIONS')` naming the first bad value. */
+/** Throws `SimulatorError('bad-options')` naming the first bad value. */
 export function validateOptions(o: SimulatorOptions): void {
   const bad = (why: string): never => {
-    throw new SimulatorError('BAD_OPTIONS', why);
+    throw new SimulatorError('bad-options', why);
   };
   const portOk = (p: unknown): boolean => typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 65535;
   if (o.port !== undefined && !portOk(o.port)) bad(`port must be an integer 0..65535, got ${String(o.port)}`);

@@ -98,7 +98,7 @@ export class SimServer {
     const host = this.o.host;
     return new Promise((resolve, reject) => {
       server.once('error', (err) =>
-        reject(new SimulatorError('LISTEN_FAILED', `cannot listen on ${host}:${port}`, { cause: err, retriable: true })),
+        reject(new SimulatorError('listen-failed', `cannot listen on ${host}:${port}`, { cause: err })),
       );
       server.listen(port, host, () => {
         const addr = server.address();

@@ -136,7 +136,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
 
   const inject = (fault: Fault): (() => void) => {
-    if (stopped) throw new SimulatorError('NOT_RUNNING', 'simulator is stopped');
+    if (stopped) throw new SimulatorError('not-running', 'simulator is stopped');
     return injector.inject(fault);
   };
   for (const f of options.faults ?? []) inject(f);
@@ -157,8 +157,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     async waitForSubscribers(market, streams, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (!subs.allHeld(market, streams)) {
-        if (stopped) throw new SimulatorError('NOT_RUNNING', 'simulator is stopped');
-        if (Date.now() > deadline) throw new SimulatorError('NOT_RUNNING', `no subscriber for ${streams.join(',')} within ${timeoutMs} ms`, { retriable: true });
+        if (stopped) throw new SimulatorError('not-running', 'simulator is stopped');
+        if (Date.now() > deadline) throw new SimulatorError('no-subscriber', `no subscriber for ${streams.join(',')} within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 5));
       }
     },

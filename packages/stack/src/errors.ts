@@ -1,3 +1,5 @@
+import { CvdError } from '@cvd/core';
+
 /** Why a stack operation failed; every code maps to a one-line message that names the fix. */
 export const STACK_ERROR_CODES = [
   'java-missing',
@@ -11,13 +13,24 @@ export const STACK_ERROR_CODES = [
 ] as const;
 export type StackErrorCode = (typeof STACK_ERROR_CODES)[number];
 
-export class StackError extends Error {
-  override readonly name = 'StackError';
-  readonly code: StackErrorCode;
-  readonly retriable: boolean;
-  constructor(code: StackErrorCode, message: string, options?: { cause?: unknown; retriable?: boolean }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.retriable = options?.retriable ?? false;
+/**
+ * Whether each code may go away by trying again unchanged: a download (network, registry)
+ * and a server that was merely slow to become healthy. Everything else needs the user to
+ * install, free or fix something first.
+ */
+const RETRIABLE: Readonly<Record<StackErrorCode, boolean>> = {
+  'java-missing': false,
+  'java-too-old': false,
+  'maven-missing': false,
+  'download-failed': true,
+  'port-busy': false,
+  'start-failed': false,
+  'not-healthy': true,
+  'repo-not-found': false,
+};
+
+export class StackError extends CvdError<StackErrorCode> {
+  constructor(code: StackErrorCode, message: string, options: { readonly cause?: unknown } = {}) {
+    super(code, message, { cause: options.cause, retriable: RETRIABLE[code] });
   }
 }

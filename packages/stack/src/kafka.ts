@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { StackError } from './errors.js';
 import type { JavaRuntime } from './java.js';
-import { spawnServer, sleep, isAlive, tailFile } from './process.js';
+import { pollUntil } from './poll.js';
+import { spawnServer, isAlive, tailFile } from './process.js';
 
 export interface KafkaPorts {
   /** Client listener. @defaultValue 9092 */
@@ -183,15 +184,14 @@ export async function waitKafkaHealthy(
   logFile: string,
   timeoutMs = 90_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const healthy = await pollUntil(async () => {
     if (!isAlive(pid)) {
       throw new StackError('start-failed', `cvd stack: Kafka exited during start-up; last log lines (${logFile}):\n${tailFile(logFile)}`);
     }
     const started = readFileSafe(logFile).includes('Kafka Server started');
-    if (started && (await kafkaHealthy(brokers))) return;
-    await sleep(250);
-  }
+    return started && (await kafkaHealthy(brokers));
+  }, { intervalMs: 250, timeoutMs });
+  if (healthy) return;
   throw new StackError('not-healthy', `cvd stack: Kafka did not become healthy within ${timeoutMs / 1000} s; see ${logFile}`);
 }
 

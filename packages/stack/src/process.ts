@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { pollUntil } from './poll.js';
 
 export interface SpawnedServer {
   pid: number;
@@ -49,8 +50,6 @@ export function commandLine(pid: number): string {
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
  * SIGTERM (the JVMs' orderly shutdown hooks), wait up to `graceMs`, then SIGKILL.
  * Resolves to how it ended. Safe to call for a pid that is already gone.
@@ -62,17 +61,14 @@ export async function terminate(pid: number, graceMs = 30_000): Promise<'gone' |
   } catch {
     return 'gone';
   }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid) || isZombie(pid)) return 'terminated';
-    await sleep(100);
-  }
+  const ended = (): boolean => !isAlive(pid) || isZombie(pid);
+  if (await pollUntil(ended, { intervalMs: 100, timeoutMs: graceMs })) return 'terminated';
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
     /* already gone */
   }
-  for (let i = 0; i < 50 && isAlive(pid) && !isZombie(pid); i++) await sleep(100);
+  await pollUntil(ended, { intervalMs: 100, maxChecks: 51 });
   return 'killed';
 }
 

@@ -76,7 +76,6 @@ async function runMaven(
       'download-failed',
       `cvd stack: fetching ${what} from Maven Central failed (mvn exit ${code}): ${lastError || tail.slice(-300)}; ` +
         'check access to the Maven registry (proxy settings in ~/.m2/settings.xml) and retry',
-      { retriable: true },
     );
   }
 }

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackError } from './errors.js';
 import type { JavaRuntime } from './java.js';
-import { isAlive, sleep, spawnServer, tailFile } from './process.js';
+import { pollUntil } from './poll.js';
+import { isAlive, spawnServer, tailFile } from './process.js';
 
 export interface QuestDbPorts {
   /** Web console, REST `/exec` and ILP over HTTP. @defaultValue 9000 */
@@ -86,13 +87,12 @@ export async function questdbHealthy(httpUrl: string, timeoutMs = 3000): Promise
 }
 
 export async function waitQuestDbHealthy(httpUrl: string, pid: number, logFile: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const healthy = await pollUntil(async () => {
     if (!isAlive(pid)) {
       throw new StackError('start-failed', `cvd stack: QuestDB exited during start-up; last log lines (${logFile}):\n${tailFile(logFile)}`);
     }
-    if (await questdbHealthy(httpUrl)) return;
-    await sleep(250);
-  }
+    return questdbHealthy(httpUrl);
+  }, { intervalMs: 250, timeoutMs });
+  if (healthy) return;
   throw new StackError('not-healthy', `cvd stack: QuestDB did not become healthy within ${timeoutMs / 1000} s; see ${logFile}`);
 }

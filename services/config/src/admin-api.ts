@@ -10,7 +10,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RateLimitedLog, type Logger } from '@cvd/common';
+import { CvdError, RateLimitedLog, type Logger } from '@cvd/common';
 import { key, type Market } from '@cvd/schemas';
 import type { ConfigMetrics } from './metrics.js';
 import { marketProblem, symbolProblem } from './symbol-rules.js';
@@ -60,14 +60,32 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
+/** The `error` field of an admin API error answer; clients branch on it. */
+export const ADMIN_HTTP_ERROR_CODES = [
+  'payload-too-large',
+  'invalid-json',
+  'invalid-request',
+  'not-found',
+  'method-not-allowed',
+  'admin-token-not-configured',
+  'unauthorized',
+  'unsupported-media-type',
+] as const;
+export type AdminHttpErrorCode = (typeof ADMIN_HTTP_ERROR_CODES)[number];
+
+/**
+ * A request the admin API refuses with a 4xx (or the 503 of a missing token), answered as
+ * `{ error: code, message, details? }`. Never retriable: the same request (or, for the
+ * token, the same service configuration) is refused again.
+ */
+class HttpError extends CvdError<AdminHttpErrorCode> {
   constructor(
     readonly status: number,
-    readonly error: string,
+    code: AdminHttpErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
-    super(message);
+    super(code, message, { retriable: false });
   }
 }
 
@@ -224,7 +242,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       .catch((err: unknown) => {
         if (err instanceof HttpError) {
           const close = err.status === 413 ? { connection: 'close' } : undefined;
-          send(res, err.status, { error: err.error, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) }, close);
+          send(res, err.status, { error: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) }, close);
           // An oversized body is not drained: stop reading it.
           if (err.status === 413) res.on('finish', () => req.destroy());
           return;

@@ -299,7 +299,7 @@ export class TradeRouter {
       abandoned = st.seq.settle(range, { kind: 'abandon' });
     }
     if (err !== undefined) {
-      const level = err.code === 'ip_banned' ? 'error' : 'warn';
+      const level = err.code === 'ip-banned' ? 'error' : 'warn';
       this.#rlog.log(level, `rest:${st.market}:${err.code}`, { err, market: st.market, symbol: st.symbol, hole: range }, 'REST backfill request failed');
     }
     this.#giveUp(st, abandoned, err === undefined ? 'not_served' : 'request_failed', { hole: range, missing: result.missing.slice(0, 5) });

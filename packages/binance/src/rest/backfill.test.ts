@@ -50,7 +50,7 @@ describe('backfillAggTrades', () => {
     await assert.rejects(backfillAggTrades(boom, { ...req, fromId: 0, toIdExclusive: 1 }, 10), TypeError);
     await assert.rejects(
       backfillAggTrades(boom, { ...req, fromId: 5, toIdExclusive: 4 }, 10),
-      (e: unknown) => e instanceof BinanceError && e.code === 'invalid_argument',
+      (e: unknown) => e instanceof BinanceError && e.code === 'invalid-argument',
     );
   });
 });

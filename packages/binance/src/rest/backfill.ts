@@ -62,7 +62,7 @@ export type FetchAggTradePage = (fromId: number, limit: number, signal?: AbortSi
 
 /**
  * Pages through `fetchPage`. Never throws a {@link BinanceError} from a page: it stops and
- * returns what it got with the rest marked `request_failed`. Throws `invalid_argument` for
+ * returns what it got with the rest marked `request_failed`. Throws `invalid-argument` for
  * impossible id ranges.
  */
 export async function backfillAggTrades(
@@ -72,7 +72,7 @@ export async function backfillAggTrades(
 ): Promise<BackfillResult> {
   const { market, symbol, fromId, toIdExclusive } = request;
   if (!Number.isSafeInteger(fromId) || !Number.isSafeInteger(toIdExclusive) || fromId < 0 || fromId > toIdExclusive) {
-    throw new BinanceError('invalid_argument', `backfill needs 0 <= fromId <= toIdExclusive, got ${fromId}..${toIdExclusive}`);
+    throw new BinanceError('invalid-argument', `backfill needs 0 <= fromId <= toIdExclusive, got ${fromId}..${toIdExclusive}`);
   }
   const trades: AggTrade[] = [];
   const missing: MissingRange[] = [];

@@ -40,13 +40,13 @@ function filterValue(filters: unknown, type: string, key: string): string | unde
   return isObj(f) ? str(f[key]) : undefined;
 }
 
-/** Throws `BinanceError('bad_response')` when the body or an entry lacks a required field. */
+/** Throws `BinanceError('bad-response')` when the body or an entry lacks a required field. */
 export function parseExchangeInfo(market: Market, body: unknown): SymbolInfo[] {
   if (!isObj(body) || !Array.isArray(body['symbols'])) {
-    throw new BinanceError('bad_response', `${market} exchangeInfo has no "symbols" array`);
+    throw new BinanceError('bad-response', `${market} exchangeInfo has no "symbols" array`);
   }
   return body['symbols'].map((raw: unknown, i: number): SymbolInfo => {
-    if (!isObj(raw)) throw new BinanceError('bad_response', `${market} exchangeInfo symbols[${i}] is not an object`);
+    if (!isObj(raw)) throw new BinanceError('bad-response', `${market} exchangeInfo symbols[${i}] is not an object`);
     const symbol = str(raw['symbol']);
     // COIN-M says contractStatus; take whichever the market uses, falling back to the other.
     const status =
@@ -55,7 +55,7 @@ export function parseExchangeInfo(market: Market, body: unknown): SymbolInfo[] {
     const quoteAsset = str(raw['quoteAsset']);
     if (symbol === undefined || status === undefined || baseAsset === undefined || quoteAsset === undefined) {
       throw new BinanceError(
-        'bad_response',
+        'bad-response',
         `${market} exchangeInfo symbols[${i}] lacks symbol, status/contractStatus, baseAsset or quoteAsset`,
       );
     }

@@ -7,7 +7,7 @@
  * with a fake clock.
  * Docs: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { Backoff, retry, sleep } from '@cvd/core';
 import { BinanceError } from '../errors.js';
 import type { AggTrade, TimeUnit } from '../frames/core.js';
 import { isFrameError, parseRestAggTrade } from '../frames/core.js';
@@ -33,7 +33,7 @@ export interface RestClientOptions {
   /** Per-market overrides of {@link MARKETS} (REST base URL, weights, budget...). */
   readonly markets?: Partial<Record<Market, MarketOverrides>>;
   /**
-   * Retries after a 429 before giving up with `rate_limited`.
+   * Retries after a 429 before giving up with `rate-limited`.
    * @defaultValue 3
    */
   readonly maxRetries?: number;
@@ -44,7 +44,7 @@ export interface RestClientOptions {
   readonly defaultRetryAfterMs?: number;
   /**
    * Longest `Retry-After` the client sleeps through itself; above it, it throws
-   * `rate_limited` with `retryAfterMs` and leaves the decision to the caller.
+   * `rate-limited` with `retryAfterMs` and leaves the decision to the caller.
    * @defaultValue 120000
    */
   readonly maxRetryAfterMs?: number;
@@ -87,10 +87,6 @@ function parseRetryAfter(value: string | null, now: number): number | undefined 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-const defaultSleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
-  await delay(ms, undefined, signal === undefined ? undefined : { signal });
-};
-
 export class RestClient {
   private readonly fetchFn: FetchLike;
   private readonly clock: Clock;
@@ -106,7 +102,7 @@ export class RestClient {
 
   constructor(options: RestClientOptions = {}) {
     this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.clock = { now: options.now ?? Date.now, sleep: options.sleep ?? defaultSleep };
+    this.clock = { now: options.now ?? Date.now, sleep: options.sleep ?? sleep };
     this.limiter = new WeightLimiter(this.clock);
     const overrides = options.markets ?? {};
     this.configs = Object.fromEntries(MARKET_IDS.map((m) => [m, marketConfig(m, overrides[m])])) as Record<
@@ -140,28 +136,28 @@ export class RestClient {
   async aggTrades(request: AggTradesRequest): Promise<AggTrade[]> {
     const { market, symbol } = request;
     const cfg = this.configs[market];
-    if (!isValidSymbol(symbol)) throw new BinanceError('invalid_argument', `not a valid symbol: ${JSON.stringify(symbol)}`);
+    if (!isValidSymbol(symbol)) throw new BinanceError('invalid-argument', `not a valid symbol: ${JSON.stringify(symbol)}`);
     if (request.fromId !== undefined && (request.startTime !== undefined || request.endTime !== undefined)) {
-      throw new BinanceError('invalid_argument', 'aggTrades: fromId cannot be combined with startTime/endTime');
+      throw new BinanceError('invalid-argument', 'aggTrades: fromId cannot be combined with startTime/endTime');
     }
     const params = new URLSearchParams({ symbol });
     for (const key of ['fromId', 'startTime', 'endTime', 'limit'] as const) {
       const v = request[key];
       if (v === undefined) continue;
       if (!Number.isSafeInteger(v) || v < 0) {
-        throw new BinanceError('invalid_argument', `aggTrades: ${key} must be a safe non-negative integer, got ${v}`);
+        throw new BinanceError('invalid-argument', `aggTrades: ${key} must be a safe non-negative integer, got ${v}`);
       }
       params.set(key, String(v));
     }
     if (request.limit !== undefined && (request.limit < 1 || request.limit > cfg.aggTradesMaxLimit)) {
-      throw new BinanceError('invalid_argument', `aggTrades: limit must be 1..${cfg.aggTradesMaxLimit}, got ${request.limit}`);
+      throw new BinanceError('invalid-argument', `aggTrades: limit must be 1..${cfg.aggTradesMaxLimit}, got ${request.limit}`);
     }
     const timeUnit = market === 'spot' ? this.spotTimeUnit : 'MILLISECOND';
     const body = await this.getJson(market, cfg.aggTradesPath, params, cfg.weights.aggTrades, request.signal);
-    if (!Array.isArray(body)) throw new BinanceError('bad_response', `${market} aggTrades did not return an array`);
+    if (!Array.isArray(body)) throw new BinanceError('bad-response', `${market} aggTrades did not return an array`);
     return body.map((row: unknown, i: number) => {
       const t = parseRestAggTrade(market, symbol, row, { timeUnit });
-      if (isFrameError(t)) throw new BinanceError('bad_response', `${market} aggTrades row ${i}: ${t.reason}`);
+      if (isFrameError(t)) throw new BinanceError('bad-response', `${market} aggTrades row ${i}: ${t.reason}`);
       return t;
     });
   }
@@ -201,66 +197,90 @@ export class RestClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (market === 'spot' && this.spotTimeUnit === 'MICROSECOND') headers['X-MBX-TIME-UNIT'] = 'MICROSECOND';
 
-    for (let attempt = 0; ; attempt++) {
-      this.throwIfBanned();
-      let windowStart: number;
-      try {
-        windowStart = await this.limiter.acquire(cfg.weightPool, weight, cfg.weightBudgetPerMinute, signal);
-      } catch (err) {
-        throw new BinanceError('aborted', `${market} ${path}: aborted while waiting for request weight`, { cause: err });
-      }
-      this.throwIfBanned();
-
-      let res: Response;
-      try {
-        const timeout = AbortSignal.timeout(this.timeoutMs);
-        res = await this.fetchFn(url, {
-          method: 'GET',
-          headers,
-          signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-        });
-      } catch (err) {
-        if (signal?.aborted === true) throw new BinanceError('aborted', `${market} ${path}: aborted`, { cause: err });
-        const name = err instanceof Error ? err.name : '';
-        if (name === 'TimeoutError' || name === 'AbortError') {
-          throw new BinanceError('timeout', `${market} ${path}: no answer within ${this.timeoutMs} ms`, { cause: err });
+    // The project's one retry loop: only a 429 whose Retry-After is within the cap is retried,
+    // after exactly that wait (Backoff honours `retryAfterMs`), at most `maxRetries` times.
+    return retry((attempt) => this.send(market, path, url, headers, weight, signal, attempt), {
+      backoff: new Backoff(),
+      maxAttempts: this.maxRetries + 1,
+      shouldRetry: (err) =>
+        err instanceof BinanceError && err.code === 'rate-limited' && err.retryAfterMs !== undefined && err.retryAfterMs <= this.maxRetryAfterMs,
+      sleep: async (ms) => {
+        try {
+          await this.clock.sleep(ms, signal);
+        } catch (err) {
+          throw new BinanceError('aborted', `${market} ${path}: aborted while waiting for request weight`, { cause: err });
         }
-        throw new BinanceError('network', `${market} ${path}: request failed`, { cause: err });
-      }
+      },
+    });
+  }
 
-      const used = Number(res.headers.get(WEIGHT_HEADER) ?? Number.NaN);
-      if (Number.isSafeInteger(used) && used >= 0) this.limiter.observe(cfg.weightPool, used, windowStart);
+  /** One request; `attempt` counts from 1 and only names the attempts in a 429's message. */
+  private async send(
+    market: Market,
+    path: string,
+    url: string,
+    headers: Record<string, string>,
+    weight: number,
+    signal: AbortSignal | undefined,
+    attempt: number,
+  ): Promise<unknown> {
+    const cfg = this.configs[market];
+    this.throwIfBanned();
+    let windowStart: number;
+    try {
+      windowStart = await this.limiter.acquire(cfg.weightPool, weight, cfg.weightBudgetPerMinute, signal);
+    } catch (err) {
+      throw new BinanceError('aborted', `${market} ${path}: aborted while waiting for request weight`, { cause: err });
+    }
+    this.throwIfBanned();
 
-      const status = res.status;
-      if (status === 418) {
-        const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.clock.now()) ?? this.defaultBanMs;
-        this.bannedUntil = Math.max(this.bannedUntil, this.clock.now() + retryAfterMs);
-        await res.body?.cancel();
-        throw new BinanceError('ip_banned', `${market} ${path}: IP banned by Binance for ${retryAfterMs} ms (HTTP 418)`, {
-          status,
-          retryAfterMs,
-        });
+    let res: Response;
+    try {
+      const timeout = AbortSignal.timeout(this.timeoutMs);
+      res = await this.fetchFn(url, {
+        method: 'GET',
+        headers,
+        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+      });
+    } catch (err) {
+      if (signal?.aborted === true) throw new BinanceError('aborted', `${market} ${path}: aborted`, { cause: err });
+      const name = err instanceof Error ? err.name : '';
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw new BinanceError('timeout', `${market} ${path}: no answer within ${this.timeoutMs} ms`, { cause: err });
       }
-      if (status === 429) {
-        const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.clock.now()) ?? this.defaultRetryAfterMs;
-        this.limiter.block(cfg.weightPool, this.clock.now() + retryAfterMs);
-        await res.body?.cancel();
-        if (attempt >= this.maxRetries || retryAfterMs > this.maxRetryAfterMs) {
-          throw new BinanceError('rate_limited', `${market} ${path}: HTTP 429 after ${attempt + 1} attempt(s)`, {
-            status,
-            retryAfterMs,
-          });
-        }
-        continue; // acquire() waits out the block
-      }
+      throw new BinanceError('network', `${market} ${path}: request failed`, { cause: err });
+    }
 
-      const text = await res.text();
-      if (!res.ok) throw this.httpError(market, path, status, text);
-      try {
-        return JSON.parse(text) as unknown;
-      } catch (err) {
-        throw new BinanceError('bad_response', `${market} ${path}: body is not JSON`, { status, cause: err });
-      }
+    const used = Number(res.headers.get(WEIGHT_HEADER) ?? Number.NaN);
+    if (Number.isSafeInteger(used) && used >= 0) this.limiter.observe(cfg.weightPool, used, windowStart);
+
+    const status = res.status;
+    if (status === 418) {
+      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.clock.now()) ?? this.defaultBanMs;
+      this.bannedUntil = Math.max(this.bannedUntil, this.clock.now() + retryAfterMs);
+      await res.body?.cancel();
+      throw new BinanceError('ip-banned', `${market} ${path}: IP banned by Binance for ${retryAfterMs} ms (HTTP 418)`, {
+        status,
+        retryAfterMs,
+      });
+    }
+    if (status === 429) {
+      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.clock.now()) ?? this.defaultRetryAfterMs;
+      this.limiter.block(cfg.weightPool, this.clock.now() + retryAfterMs);
+      await res.body?.cancel();
+      // Retried by the caller's loop unless this was the last attempt or the wait is too long.
+      throw new BinanceError('rate-limited', `${market} ${path}: HTTP 429 after ${attempt} attempt(s)`, {
+        status,
+        retryAfterMs,
+      });
+    }
+
+    const text = await res.text();
+    if (!res.ok) throw this.httpError(market, path, status, text);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new BinanceError('bad-response', `${market} ${path}: body is not JSON`, { status, cause: err });
     }
   }
 
@@ -268,7 +288,7 @@ export class RestClient {
     const now = this.clock.now();
     if (now < this.bannedUntil) {
       // Calling during a ban lengthens it, so refuse locally.
-      throw new BinanceError('ip_banned', `IP banned by Binance for another ${this.bannedUntil - now} ms`, {
+      throw new BinanceError('ip-banned', `IP banned by Binance for another ${this.bannedUntil - now} ms`, {
         retryAfterMs: this.bannedUntil - now,
       });
     }
@@ -287,7 +307,7 @@ export class RestClient {
     } catch {
       // not JSON: keep the raw text
     }
-    const code = status === 403 ? 'waf_blocked' : status >= 500 ? 'server_error' : 'bad_request';
+    const code = status === 403 ? 'waf-blocked' : status >= 500 ? 'server-error' : 'bad-request';
     const message = `${market} ${path}: HTTP ${status}${binanceCode === undefined ? '' : ` (${binanceCode})`}: ${msg}`;
     return new BinanceError(code, message, binanceCode === undefined ? { status } : { status, binanceCode });
   }

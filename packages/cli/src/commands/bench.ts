@@ -46,7 +46,7 @@ export async function benchCommand(argv: string[], io: { out: (s: string) => voi
       },
     }));
   } catch (err) {
-    throw new CliUsageError(`${(err as Error).message}\n\n${BENCH_HELP}`);
+    throw new CliUsageError(`${(err as Error).message}\n\n${BENCH_HELP}`, { cause: err });
   }
   if (values.help) {
     io.out(BENCH_HELP);

@@ -1,10 +1,20 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CvdError } from '@cvd/core';
 import { CliUsageError } from '../env.js';
 
+export const CLI_FAILURE_CODES = [
+  /** Kafka or QuestDB did not answer: running the command again once it is up may work. */
+  'unreachable',
+  /** The server answered but refused (missing topic, rejected query, old QuestDB). */
+  'failed',
+] as const;
+export type CliFailureCode = (typeof CLI_FAILURE_CODES)[number];
+
 /** A failure that is not the user's typing (a server down, a missing topic): exit status 1, one line. */
-export class CliFailure extends Error {
-  override readonly name = 'CliFailure';
-  readonly code = 'failed' as const;
+export class CliFailure extends CvdError<CliFailureCode> {
+  constructor(code: CliFailureCode, message: string, options: { readonly cause?: unknown } = {}) {
+    super(code, message, { cause: options.cause, retriable: code === 'unreachable' });
+  }
 }
 
 export const MARKET_NAMES = ['spot', 'usdm', 'coinm'] as const;
@@ -25,7 +35,7 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
     const r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
     return { values: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
   } catch (err) {
-    throw new CliUsageError(`${(err as Error).message}\n\n${help}`);
+    throw new CliUsageError(`${(err as Error).message}\n\n${help}`, { cause: err });
   }
 }
 

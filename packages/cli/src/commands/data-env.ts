@@ -42,7 +42,7 @@ export function parseDataEnv(env: NodeJS.ProcessEnv = process.env): DataEnv {
   try {
     assertTableName(table);
   } catch (err) {
-    throw new CliUsageError(`AGGREGATOR_BAR_TABLE: ${(err as Error).message}`);
+    throw new CliUsageError(`AGGREGATOR_BAR_TABLE: ${(err as Error).message}`, { cause: err });
   }
   const token = env.CONFIG_ADMIN_TOKEN || undefined;
   return {
@@ -100,5 +100,5 @@ export async function anyBrokerReachable(brokers: readonly string[], timeoutMs =
 }
 
 export async function requireKafka(env: DataEnv): Promise<void> {
-  if (!(await anyBrokerReachable(env.brokers))) throw new CliFailure(`Kafka at ${env.brokers.join(',')} is unreachable; start it (cvd stack up) or set KAFKA_BROKERS`);
+  if (!(await anyBrokerReachable(env.brokers))) throw new CliFailure('unreachable', `Kafka at ${env.brokers.join(',')} is unreachable; start it (cvd stack up) or set KAFKA_BROKERS`);
 }

@@ -108,11 +108,11 @@ export async function exportCommand(argv: string[], io: Io, envSource: NodeJS.Pr
       try {
         res = await fetch(`${env.questdb.httpUrl}/exp?fmt=parquet&query=${encodeURIComponent(q)}`, { headers: authHeaders(env.questdb) });
       } catch (err) {
-        throw new CliFailure(`QuestDB at ${env.questdb.httpUrl} is unreachable: ${(err as Error).message}`);
+        throw new CliFailure('unreachable', `QuestDB at ${env.questdb.httpUrl} is unreachable: ${(err as Error).message}`, { cause: err });
       }
       if (!res.ok || !res.body) {
         const text = await res.text().catch(() => '');
-        throw new CliFailure(`QuestDB could not export Parquet (${res.status}): ${text.slice(0, 200)} — this needs QuestDB 9.1+ (/exp?fmt=parquet); use --format csv instead`);
+        throw new CliFailure('failed', `QuestDB could not export Parquet (${res.status}): ${text.slice(0, 200)} — this needs QuestDB 9.1+ (/exp?fmt=parquet); use --format csv instead`);
       }
       const ws = createWriteStream(`${out}.partial`);
       await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), ws);

@@ -114,7 +114,7 @@ export async function parseDumpFile(t: ImportTarget, keepZero: boolean, progress
     }
   } catch (err) {
     if (err instanceof DumpError) throw err;
-    throw new DumpError('bad_zip', `${name}: cannot read: ${(err as Error).message}`);
+    throw new DumpError('bad-zip', `${name}: cannot read: ${(err as Error).message}`, { cause: err });
   }
   return parser.finish();
 }
@@ -175,10 +175,10 @@ export async function importCommand(argv: string[], io: Io, envSource: NodeJS.Pr
     try {
       await admin.connect();
       const topics = await admin.listTopics();
-      if (!topics.includes(env.topics.trades)) throw new CliFailure(`topic ${env.topics.trades} does not exist on ${env.brokers.join(',')}: start the pipeline once (cvd run, or the config service), which creates it`);
+      if (!topics.includes(env.topics.trades)) throw new CliFailure('failed', `topic ${env.topics.trades} does not exist on ${env.brokers.join(',')}: start the pipeline once (cvd run, or the config service), which creates it`);
     } catch (err) {
       if (err instanceof CliFailure) throw err;
-      throw new CliFailure(`Kafka at ${env.brokers.join(',')} is unreachable (${(err as Error).message}); check KAFKA_BROKERS`);
+      throw new CliFailure('unreachable', `Kafka at ${env.brokers.join(',')} is unreachable (${(err as Error).message}); check KAFKA_BROKERS`, { cause: err });
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

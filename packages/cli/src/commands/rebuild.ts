@@ -1,3 +1,4 @@
+import { isRetriable } from '@cvd/core';
 import { applyBatch, createState, decimal, type BarRow, type EngineTrade } from '@cvd/engine';
 import { followTopic } from '@cvd/kafka';
 import { BarWriter, QuestDbSql } from '@cvd/questdb';
@@ -112,7 +113,7 @@ export async function rebuildCommand(argv: string[], io: Io, envSource: NodeJS.P
   const dry = values['dry-run'] === true;
   const sql = new QuestDbSql(env.questdb);
   await sql.exec(`SELECT 1 FROM ${table} LIMIT 1`).catch((err: Error) => {
-    throw new CliFailure(`cannot read ${table} from QuestDB at ${env.questdb.httpUrl}: ${err.message}`);
+    throw new CliFailure(isRetriable(err) ? 'unreachable' : 'failed', `cannot read ${table} from QuestDB at ${env.questdb.httpUrl}: ${err.message}`, { cause: err });
   });
 
   // 1. Trades of the range from the topic.
@@ -125,7 +126,7 @@ export async function rebuildCommand(argv: string[], io: Io, envSource: NodeJS.P
     const offsets = await admin.fetchTopicOffsets(env.topics.trades);
     for (const o of offsets) total += BigInt(o.high) - BigInt(o.low);
   } catch (err) {
-    throw new CliFailure(`cannot read topic ${env.topics.trades} from Kafka at ${env.brokers.join(',')}: ${(err as Error).message}`);
+    throw new CliFailure('unreachable', `cannot read topic ${env.topics.trades} from Kafka at ${env.brokers.join(',')}: ${(err as Error).message}`, { cause: err });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -61,7 +61,7 @@ export async function runCommand(argv: string[], out: (s: string) => void): Prom
       },
     }) as { values: RunArgs });
   } catch (err) {
-    throw new CliUsageError(`${(err as Error).message}\n\n${RUN_HELP}`);
+    throw new CliUsageError(`${(err as Error).message}\n\n${RUN_HELP}`, { cause: err });
   }
   if (a.help) {
     out(RUN_HELP);

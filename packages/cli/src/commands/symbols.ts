@@ -1,3 +1,4 @@
+import { CvdError } from '@cvd/core';
 import { CliUsageError } from '../env.js';
 import { formatTable, parseCommandArgs, parseMarketSymbol, type Io } from './data-args.js';
 import { DATA_ENV_HELP, parseDataEnv } from './data-env.js';
@@ -17,8 +18,25 @@ Lists, adds or removes the pipeline's symbols through the config service's admin
 ${DATA_ENV_HELP}
 `;
 
-export class AdminApiError extends Error {
-  readonly code = 'admin-api' as const;
+export const ADMIN_API_ERROR_CODES = [
+  /** No answer (service down, wrong CONFIG_ADMIN_URL): may work once the service is up. */
+  'unreachable',
+  /** 401: the token is wrong. */
+  'unauthorized',
+  /** 503 on a change: the service runs without an admin token. */
+  'not-configured',
+  /** Another 4xx: the request itself was refused. */
+  'rejected',
+  /** Another 5xx: the service failed; trying later may work. */
+  'server-error',
+] as const;
+export type AdminApiErrorCode = (typeof ADMIN_API_ERROR_CODES)[number];
+
+/** A failed call to the config service's admin API; the message is the one line the user sees. */
+export class AdminApiError extends CvdError<AdminApiErrorCode> {
+  constructor(code: AdminApiErrorCode, message: string, options: { readonly cause?: unknown } = {}) {
+    super(code, message, { cause: options.cause, retriable: code === 'unreachable' || code === 'server-error' });
+  }
 }
 
 interface SymbolEntry {
@@ -37,7 +55,7 @@ async function call(method: string, url: string, token: string | undefined, body
   try {
     res = await fetch(url, { method, headers, signal: AbortSignal.timeout(20_000), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   } catch (err) {
-    throw new AdminApiError(`config admin API at ${new URL(url).origin} is unreachable (${(err as Error).message}); is the config service running? (CONFIG_ADMIN_URL)`);
+    throw new AdminApiError('unreachable', `config admin API at ${new URL(url).origin} is unreachable (${(err as Error).message}); is the config service running? (CONFIG_ADMIN_URL)`, { cause: err });
   }
   const text = await res.text();
   let json: Record<string, unknown> = {};
@@ -46,9 +64,9 @@ async function call(method: string, url: string, token: string | undefined, body
   } catch {
     json = { message: text.slice(0, 200) };
   }
-  if (res.status === 401) throw new AdminApiError('the config admin API refused the token (401): set CONFIG_ADMIN_TOKEN to the service\'s token');
-  if (res.status === 503 && method !== 'GET') throw new AdminApiError(`the config service has no admin token configured (503): ${String(json.message ?? 'set CONFIG_ADMIN_TOKEN on the service')}`);
-  if (res.status >= 400) throw new AdminApiError(`config admin API: ${method} ${new URL(url).pathname} failed (${res.status}): ${String(json.message ?? json.error ?? text.slice(0, 200))}`);
+  if (res.status === 401) throw new AdminApiError('unauthorized', 'the config admin API refused the token (401): set CONFIG_ADMIN_TOKEN to the service\'s token');
+  if (res.status === 503 && method !== 'GET') throw new AdminApiError('not-configured', `the config service has no admin token configured (503): ${String(json.message ?? 'set CONFIG_ADMIN_TOKEN on the service')}`);
+  if (res.status >= 400) throw new AdminApiError(res.status >= 500 ? 'server-error' : 'rejected', `config admin API: ${method} ${new URL(url).pathname} failed (${res.status}): ${String(json.message ?? json.error ?? text.slice(0, 200))}`);
   return { status: res.status, json };
 }
 

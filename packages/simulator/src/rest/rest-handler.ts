@@ -5,6 +5,7 @@
  * knows the future; `rest-refuse` faults omit ids from answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CvdError } from '@cvd/core';
 import type { FaultRegistry } from '../faults.js';
 import { aggTradeRow, REST_PATHS, type MarketProtocolOptions } from '../market-profiles.js';
 import type { TradeBook } from '../trade-book.js';
@@ -36,12 +37,17 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 const INT_RE = /^-?\d+$/;
 
-class BadRequest extends Error {
+/**
+ * A request Binance would answer with HTTP 400 and `{code, msg}`. Thrown only inside
+ * {@link handleRest} and turned into that answer; never retriable (the same query fails again).
+ */
+class BadRequest extends CvdError<'bad-request'> {
   constructor(
-    readonly code: number,
+    /** Binance's numeric error code, e.g. -1121 "Invalid symbol.". */
+    readonly binanceCode: number,
     msg: string,
   ) {
-    super(msg);
+    super('bad-request', msg, { retriable: false });
   }
 }
 
@@ -124,7 +130,7 @@ export function handleRest(market: Market, path: string, query: URLSearchParams,
       .map(aggTradeRow);
     return reply(200, rows);
   } catch (err) {
-    if (err instanceof BadRequest) return reply(400, { code: err.code, msg: err.message });
+    if (err instanceof BadRequest) return reply(400, { code: err.binanceCode, msg: err.message });
     throw err;
   }
 }

@@ -58,10 +58,10 @@ test('mixed µs and ms rows are each converted', () => {
   assert.equal(r.trades[1]?.T, 1704067200000);
 });
 
-test('a non-decimal quantity fails with BAD_SOURCE and the line number', () => {
+test('a non-decimal quantity fails with bad-source and the line number', () => {
   assert.throws(
     () => parseAggTradesCsv('1,1.0,1e-3,1,1,1704067200000,true\n', { market: 'spot', symbol: 'X' }),
-    (err: unknown) => err instanceof SimulatorError && err.code === 'BAD_SOURCE' && err.message.includes('line 1'),
+    (err: unknown) => err instanceof SimulatorError && err.code === 'bad-source' && err.message.includes('line 1'),
   );
 });
 

@@ -67,7 +67,7 @@ export function parseAggTradesCsv(text: string, opts: CsvParseOptions): CsvParse
       return i < 0 ? undefined : cells[i]?.trim();
     };
     const bad = (what: string): never => {
-      throw new SimulatorError('BAD_SOURCE', `${name}: line ${n + 1}: ${what}: ${line.slice(0, 120)}`);
+      throw new SimulatorError('bad-source', `${name}: line ${n + 1}: ${what}: ${line.slice(0, 120)}`);
     };
     const [a, p, q, f, l, t] = [cell(0), cell(1), cell(2), cell(3), cell(4), cell(5)];
     if (a === undefined || !INT_RE.test(a)) bad('bad agg_trade_id');
@@ -115,7 +115,7 @@ export function parseAggTradesCsv(text: string, opts: CsvParseOptions): CsvParse
  */
 export function unzipFirstEntry(zip: Buffer): Buffer {
   const bad = (why: string): never => {
-    throw new SimulatorError('BAD_SOURCE', `zip: ${why}`);
+    throw new SimulatorError('bad-source', `zip: ${why}`);
   };
   let eocd = -1;
   for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 65_535); i--) {

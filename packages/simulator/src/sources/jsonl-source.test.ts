@@ -46,6 +46,6 @@ test('raw frames, µs times, other events skipped', () => {
 
 test('invalid lines fail, or are skipped with skipInvalid', () => {
   const text = '{"e":"aggTrade","s":"X","a":1,"p":"1","q":"abc","f":1,"l":1,"T":1,"m":true}\n{oops\n';
-  assert.throws(() => parseAggTradeJsonl(text, { market: 'spot' }), (e: unknown) => e instanceof SimulatorError && e.code === 'BAD_SOURCE');
+  assert.throws(() => parseAggTradeJsonl(text, { market: 'spot' }), (e: unknown) => e instanceof SimulatorError && e.code === 'bad-source');
   assert.equal(parseAggTradeJsonl(text, { market: 'spot', skipInvalid: true }).skipped, 2);
 });

@@ -35,14 +35,14 @@ export function parseAggTradeJsonl(text: string, opts: JsonlParseOptions): Jsonl
         skipped++;
         return;
       }
-      throw new SimulatorError('BAD_SOURCE', `${name}: line ${n + 1}: ${why}`);
+      throw new SimulatorError('bad-source', `${name}: line ${n + 1}: ${why}`);
     };
     let frame: unknown;
     try {
       frame = JSON.parse(line);
     } catch (err) {
       if (opts.skipInvalid === true) skipped++;
-      else throw new SimulatorError('BAD_SOURCE', `${name}: line ${n + 1}: invalid JSON`, { cause: err });
+      else throw new SimulatorError('bad-source', `${name}: line ${n + 1}: invalid JSON`, { cause: err });
       continue;
     }
     if (typeof frame !== 'object' || frame === null) {

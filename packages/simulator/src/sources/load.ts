@@ -42,20 +42,20 @@ export type SourceSpec = CsvSourceSpec | JsonlSourceSpec | SyntheticSourceSpec |
 
 async function textOf(spec: { path?: string; text?: string; kind: string }): Promise<string> {
   if (spec.text !== undefined) return spec.text;
-  if (spec.path === undefined) throw new SimulatorError('BAD_OPTIONS', `${spec.kind} source needs 'path' or 'text'`);
+  if (spec.path === undefined) throw new SimulatorError('bad-options', `${spec.kind} source needs 'path' or 'text'`);
   try {
     const buf = await readFile(spec.path);
     return (spec.path.toLowerCase().endsWith('.zip') ? unzipFirstEntry(buf) : buf).toString('utf8');
   } catch (err) {
     if (err instanceof SimulatorError) throw err;
-    throw new SimulatorError('BAD_SOURCE', `cannot read ${spec.path}`, { cause: err });
+    throw new SimulatorError('bad-source', `cannot read ${spec.path}`, { cause: err });
   }
 }
 
 export async function loadSource(spec: SourceSpec): Promise<TradeSource> {
   switch (spec.kind) {
     case 'csv': {
-      if (!isMarket(spec.market)) throw new SimulatorError('BAD_OPTIONS', `csv source: bad market ${String(spec.market)}`);
+      if (!isMarket(spec.market)) throw new SimulatorError('bad-options', `csv source: bad market ${String(spec.market)}`);
       const name = spec.path ?? `csv:${spec.market}:${spec.symbol}`;
       const parsed = parseAggTradesCsv(await textOf(spec), {
         market: spec.market,
@@ -66,7 +66,7 @@ export async function loadSource(spec: SourceSpec): Promise<TradeSource> {
       return arraySource(name, parsed.trades);
     }
     case 'jsonl': {
-      if (!isMarket(spec.market)) throw new SimulatorError('BAD_OPTIONS', `jsonl source: bad market ${String(spec.market)}`);
+      if (!isMarket(spec.market)) throw new SimulatorError('bad-options', `jsonl source: bad market ${String(spec.market)}`);
       const name = spec.path ?? `jsonl:${spec.market}`;
       const parsed = parseAggTradeJsonl(await textOf(spec), {
         market: spec.market,
@@ -80,7 +80,7 @@ export async function loadSource(spec: SourceSpec): Promise<TradeSource> {
     case 'trades': {
       const trades: SimTrade[] = spec.trades.map((t, i) => {
         if (!isMarket(t.market) || !isDecimalString(t.p) || !isDecimalString(t.q)) {
-          throw new SimulatorError('BAD_OPTIONS', `trades source: trade #${i} is invalid`);
+          throw new SimulatorError('bad-options', `trades source: trade #${i} is invalid`);
         }
         return { f: t.a, l: t.a, E: t.T, M: true, ...t, Tus: t.Tus ?? t.T * 1000 };
       });
@@ -89,7 +89,7 @@ export async function loadSource(spec: SourceSpec): Promise<TradeSource> {
     }
     default: {
       const never: never = spec;
-      throw new SimulatorError('BAD_OPTIONS', `unknown source kind ${String((never as { kind: unknown }).kind)}`);
+      throw new SimulatorError('bad-options', `unknown source kind ${String((never as { kind: unknown }).kind)}`);
     }
   }
 }

@@ -104,7 +104,7 @@ export function generatedSymbols(spec: Pick<SyntheticSourceSpec, 'counts' | 'non
 
 function validate(spec: SyntheticSourceSpec, symbols: readonly SyntheticSymbolSpec[]): void {
   const bad = (why: string): never => {
-    throw new SimulatorError('BAD_OPTIONS', `synthetic source: ${why}`);
+    throw new SimulatorError('bad-options', `synthetic source: ${why}`);
   };
   if (!Number.isFinite(spec.seed)) bad('seed must be a number');
   if (!Number.isSafeInteger(spec.startTime) || spec.startTime < 0) bad('startTime must be ms since epoch');

@@ -21,7 +21,8 @@ import {
   type KafkaSettings,
   type TopicNames,
 } from '@cvd/kafka';
-import { decodeSymbolConfig, encodeSymbolConfig, key, MARKETS, parseKey, type Market, type SymbolConfig } from '@cvd/schemas';
+import { MARKETS, type Market } from '@cvd/core';
+import { decodeSymbolConfig, encodeSymbolConfig, key, parseKey, type SymbolConfig } from '@cvd/schemas';
 import { startAdminServer, type AdminReply, type AdminServer, type MarketSymbolInput } from './admin-api.js';
 import {
   apiStateFromTopic,

@@ -1,5 +1,6 @@
 export { runBench, renderReport, defaultOptions, targets, table, machine, PHASES, type Phase, type BenchOptions, type BenchReport } from './bench.js';
-export { runThroughput, runLatency, runStartup, symbolCounts, usage, meanRecordBytes, BURST_RATE_FACTOR } from './phases.js';
+export { runThroughput, runStartup, symbolCounts, usage, meanRecordBytes, BURST_RATE_FACTOR } from './phases.js';
+export { runLatency } from './latency-phase.js';
 export { kafkaBaseline, parseProducerPerf, parseConsumerPerf } from './kafka-perf.js';
 export { BenchRunner } from './runner.js';
 export { parseProcStat, parseProcStatus, sampleProcess, loadAverage, clockTicks } from './proc.js';

@@ -3,8 +3,10 @@
  * phase lives in its own file (`phase-throughput.ts`, `phase-latency.ts`, `phase-startup.ts`),
  * starts its own services (fresh topics/table) and stops them.
  */
-import { encodeTrade, type AggTrade } from '@cvd/schemas';
-import { generatedSymbols, type Market, type SimTrade, type SyntheticSymbolSpec } from '@cvd/simulator';
+import type { Market } from '@cvd/core';
+import { simTradeToAggTrade } from '@cvd/e2e';
+import { encodeTrade } from '@cvd/schemas';
+import { generatedSymbols, type SimTrade, type SyntheticSymbolSpec } from '@cvd/simulator';
 import type { ProcSample } from './proc.js';
 
 export type Say = (line: string) => void;
@@ -26,20 +28,13 @@ export function specs(n: number, tradesPerSecond?: number): SyntheticSymbolSpec[
   return generatedSymbols({ counts: symbolCounts(n) }).map((s) => (tradesPerSecond === undefined ? s : { ...s, tradesPerSecond }));
 }
 
-export function toAggTrade(t: SimTrade): AggTrade {
-  return {
-    market: t.market, symbol: t.symbol, aggId: t.a, price: t.p, qty: t.q, firstId: t.f, lastId: t.l,
-    tradeTimeMs: t.T, eventTimeMs: t.E, buyerMaker: t.m, recovered: false, receivedAtMs: Date.now(),
-  };
-}
-
 /** Mean size in bytes of the `cvd.trades.v1` record values of these trades (Avro, one trade each). */
 export function meanRecordBytes(trades: readonly SimTrade[], sample = 2000): number {
   const step = Math.max(1, Math.floor(trades.length / sample));
   let n = 0;
   let bytes = 0;
   for (let i = 0; i < trades.length; i += step) {
-    bytes += encodeTrade(toAggTrade(trades[i]!)).length;
+    bytes += encodeTrade(simTradeToAggTrade(trades[i]!, Date.now())).length;
     n++;
   }
   return n ? Math.round(bytes / n) : 0;

@@ -11,14 +11,14 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { serviceScript, type ServiceName } from '@cvd/e2e';
 import { QuestDbSql, VIEW_TIMEFRAMES, viewName } from '@cvd/questdb';
-import { startSimulator, type Market, type Simulator, type SimulatorOptions } from '@cvd/simulator';
+import { MARKETS, type Market } from '@cvd/core';
+import { startSimulator, type Simulator, type SimulatorOptions } from '@cvd/simulator';
 import { freePort } from '@cvd/stack';
 import { uniqueId, uniqueTable, uniqueTopic } from '@cvd/test-kit';
 import { histogramBuckets, parsePrometheus, sumMetric, type PromSample } from './prom.js';
 import { sampleProcess, type ProcSample } from './proc.js';
 import type { Bucket } from './stats.js';
 
-export const MARKETS: readonly Market[] = ['spot', 'usdm', 'coinm'];
 const EXCHANGE_INFO: Record<Market, string> = { spot: '/api/v3/exchangeInfo', usdm: '/fapi/v1/exchangeInfo', coinm: '/dapi/v1/exchangeInfo' };
 
 export interface StackRef {

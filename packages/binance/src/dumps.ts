@@ -18,10 +18,8 @@
  * Buffer (node:zlib, no I/O).
  */
 import { inflateRawSync } from 'node:zlib';
-import { CvdError } from '@cvd/core';
-import { MICROSECOND_TIME_THRESHOLD, type AggTrade } from './frames/core.js';
-import type { Market } from './market.js';
-import { isValidSymbol } from './symbol.js';
+import { CvdError, isSymbol, type Market } from '@cvd/core';
+import { MICROSECOND_TIME_THRESHOLD, type FrameTrade } from './frames/core.js';
 
 export const DUMP_ERROR_CODES = ['bad-row', 'bad-zip', 'bad-symbol'] as const;
 export type DumpErrorCode = (typeof DUMP_ERROR_CODES)[number];
@@ -46,7 +44,7 @@ export interface DumpParseOptions {
 
 export interface DumpParseResult {
   /** Sorted by agg id, unique ids. */
-  trades: AggTrade[];
+  trades: FrameTrade[];
   header: boolean;
   timeUnit: 'ms' | 'us' | 'mixed' | 'none';
   /** Data rows read (before dropping anything). */
@@ -87,11 +85,11 @@ export class AggTradesDumpParser {
   private zero = 0;
   private lastId = -1;
   private outOfOrder = false;
-  private readonly trades: AggTrade[] = [];
+  private readonly trades: FrameTrade[] = [];
   private readonly name: string;
 
   constructor(private readonly opts: DumpParseOptions) {
-    if (!isValidSymbol(opts.symbol)) throw new DumpError('bad-symbol', `invalid symbol ${JSON.stringify(opts.symbol)}`);
+    if (!isSymbol(opts.symbol)) throw new DumpError('bad-symbol', `invalid symbol ${JSON.stringify(opts.symbol)}`);
     this.name = opts.name ?? `${opts.market}:${opts.symbol} aggTrades`;
   }
 
@@ -188,7 +186,7 @@ export class AggTradesDumpParser {
     if (this.outOfOrder) {
       trades.sort((x, y) => x.aggId - y.aggId);
       trades = trades.filter((t, i) => {
-        const dup = i > 0 && (trades[i - 1] as AggTrade).aggId === t.aggId;
+        const dup = i > 0 && (trades[i - 1] as FrameTrade).aggId === t.aggId;
         if (dup) duplicates++;
         return !dup;
       });
@@ -271,6 +269,6 @@ export function dumpPathInfo(path: string): { market?: Market; symbol?: string }
   else if (/(^|\/)spot\//i.test(p)) out.market = 'spot';
   const file = p.split('/').pop() ?? '';
   const m = /^(.+?)-aggTrades-\d{4}-\d{2}(?:-\d{2})?(?:\.[A-Za-z]+)*$/.exec(file);
-  if (m?.[1] && isValidSymbol(m[1])) out.symbol = m[1];
+  if (m?.[1] && isSymbol(m[1])) out.symbol = m[1];
   return out;
 }

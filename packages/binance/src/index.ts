@@ -5,8 +5,8 @@
 export { BINANCE_ERROR_CODES, BinanceError } from './errors.js';
 export type { BinanceErrorCode, BinanceErrorOptions } from './errors.js';
 
-export { MARKET_IDS, MARKETS, isMarket, marketConfig } from './market.js';
-export type { Market, MarketConfig, MarketOverrides, WeightPool } from './market.js';
+export { MARKET_CONFIGS, marketConfig } from './market.js';
+export type { MarketConfig, MarketOverrides, WeightPool } from './market.js';
 
 export {
   DEFAULT_MAX_DECIMAL_LENGTH,
@@ -17,10 +17,10 @@ export {
   parseRestAggTrade,
 } from './frames/core.js';
 export type {
-  AggTrade,
   ControlFrame,
   FrameError,
   FrameErrorCode,
+  FrameTrade,
   MarketDialect,
   ParseOptions,
   ParsedFrame,
@@ -34,7 +34,6 @@ export { SPOT_DIALECT, parseSpotFrame } from './frames/spot.js';
 export { USDM_DIALECT, parseUsdmFrame } from './frames/usdm.js';
 export { COINM_DIALECT, parseCoinmFrame } from './frames/coinm.js';
 
-export { MAX_SYMBOL_LENGTH, isValidSymbol } from './symbol.js';
 export {
   combinedStreamUrl,
   listSubscriptionsMessage,

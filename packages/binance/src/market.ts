@@ -5,12 +5,7 @@
  * USD-M `/market` routing arrived on 2026-04-23, the shared futures weight budget on
  * 2026-06-30), so all of them are defaults that {@link marketConfig} lets callers override.
  */
-export const MARKET_IDS = ['spot', 'usdm', 'coinm'] as const;
-export type Market = (typeof MARKET_IDS)[number];
-
-export function isMarket(value: unknown): value is Market {
-  return typeof value === 'string' && (MARKET_IDS as readonly string[]).includes(value);
-}
+import type { Market } from '@cvd/core';
 
 /**
  * Requests of markets in the same pool spend one IP weight budget. USD-M and COIN-M share
@@ -59,7 +54,8 @@ export interface MarketConfig {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export const MARKETS: Readonly<Record<Market, MarketConfig>> = Object.freeze({
+/** The documented facts of each market (the markets themselves are the core's `MARKETS`). */
+export const MARKET_CONFIGS: Readonly<Record<Market, MarketConfig>> = Object.freeze({
   spot: Object.freeze({
     market: 'spot',
     wsBaseUrl: 'wss://stream.binance.com:9443',
@@ -135,7 +131,7 @@ export type MarketOverrides = Partial<Omit<MarketConfig, 'market' | 'weights'>> 
 
 /** The defaults of `market` with `overrides` applied (trailing slashes of URLs removed). */
 export function marketConfig(market: Market, overrides: MarketOverrides = {}): MarketConfig {
-  const base = MARKETS[market];
+  const base = MARKET_CONFIGS[market];
   const merged: MarketConfig = {
     ...base,
     ...stripUndefined(overrides),

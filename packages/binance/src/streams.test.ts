@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BinanceError } from './errors.js';
-import { MARKETS, marketConfig } from './market.js';
+import { MARKET_CONFIGS, marketConfig } from './market.js';
 import {
   combinedStreamUrl,
   listSubscriptionsMessage,
@@ -97,15 +97,15 @@ describe('subscription messages', () => {
   });
 });
 
-describe('MARKETS', () => {
+describe('MARKET_CONFIGS', () => {
   it('holds the documented defaults', () => {
-    assert.equal(MARKETS.spot.aggTradesPath, '/api/v3/aggTrades');
-    assert.equal(MARKETS.usdm.aggTradesPath, '/fapi/v1/aggTrades');
-    assert.equal(MARKETS.coinm.aggTradesPath, '/dapi/v1/aggTrades');
-    assert.equal(MARKETS.spot.clientMessagesPerSecond, 5);
-    assert.equal(MARKETS.usdm.clientMessagesPerSecond, 10);
-    assert.equal(MARKETS.usdm.weightPool, MARKETS.coinm.weightPool);
-    for (const m of Object.values(MARKETS)) {
+    assert.equal(MARKET_CONFIGS.spot.aggTradesPath, '/api/v3/aggTrades');
+    assert.equal(MARKET_CONFIGS.usdm.aggTradesPath, '/fapi/v1/aggTrades');
+    assert.equal(MARKET_CONFIGS.coinm.aggTradesPath, '/dapi/v1/aggTrades');
+    assert.equal(MARKET_CONFIGS.spot.clientMessagesPerSecond, 5);
+    assert.equal(MARKET_CONFIGS.usdm.clientMessagesPerSecond, 10);
+    assert.equal(MARKET_CONFIGS.usdm.weightPool, MARKET_CONFIGS.coinm.weightPool);
+    for (const m of Object.values(MARKET_CONFIGS)) {
       assert.equal(m.streamsPerConnection, 1024);
       assert.equal(m.forcedDisconnectMs, 86_400_000);
       assert.ok(m.weightBudgetPerMinute < m.weightLimitPerMinute);
@@ -117,6 +117,6 @@ describe('MARKETS', () => {
     assert.deepEqual(c.weights, { aggTrades: 5, exchangeInfo: 1 });
     assert.equal(c.pingIntervalMs, 1);
     assert.equal(c.wsPathPrefix, '/market');
-    assert.equal(MARKETS.usdm.weights.aggTrades, 20, 'defaults untouched');
+    assert.equal(MARKET_CONFIGS.usdm.weights.aggTrades, 20, 'defaults untouched');
   });
 });

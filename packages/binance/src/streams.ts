@@ -7,26 +7,27 @@
  */
 import { BinanceError } from './errors.js';
 import type { TimeUnit } from './frames/core.js';
-import type { Market, MarketOverrides } from './market.js';
+import { isSymbol, type Market } from '@cvd/core';
+import type { MarketOverrides } from './market.js';
 import { marketConfig } from './market.js';
-import { isValidSymbol, lowerAscii } from './symbol.js';
+import { lowerAscii } from './symbol.js';
 
 /** `BTCUSDT` → `btcusdt@aggTrade`; only ASCII letters are lowercased. Throws on invalid symbols. */
 export function streamName(symbol: string): string {
-  if (!isValidSymbol(symbol)) {
+  if (!isSymbol(symbol)) {
     throw new BinanceError('invalid-argument', `not a valid symbol: ${JSON.stringify(symbol)}`);
   }
   return `${lowerAscii(symbol)}@aggTrade`;
 }
 
 export interface StreamUrlOptions {
-  /** Origin override (a simulator, `wss://data-stream.binance.vision`). @defaultValue `MARKETS[market].wsBaseUrl` */
+  /** Origin override (a simulator, `wss://data-stream.binance.vision`). @defaultValue `MARKET_CONFIGS[market].wsBaseUrl` */
   readonly wsBaseUrl?: string;
-  /** Path prefix override. @defaultValue `MARKETS[market].wsPathPrefix` (`/market` for USD-M) */
+  /** Path prefix override. @defaultValue `MARKET_CONFIGS[market].wsPathPrefix` (`/market` for USD-M) */
   readonly wsPathPrefix?: string;
   /** Ask spot for microsecond timestamps. @defaultValue 'MILLISECOND' (no parameter) */
   readonly timeUnit?: TimeUnit;
-  /** @defaultValue `MARKETS[market].streamsPerConnection` */
+  /** @defaultValue `MARKET_CONFIGS[market].streamsPerConnection` */
   readonly streamsPerConnection?: number;
 }
 

@@ -1,8 +1,17 @@
+import type { AggTrade } from '@cvd/core';
 import { applyBatch, createState, type BarRow, type EngineTrade } from '@cvd/engine';
-import type { Simulator } from '@cvd/simulator';
+import type { SimTrade, Simulator } from '@cvd/simulator';
 import { BAR_VALUE_COLUMNS, barAsTableRow } from '@cvd/questdb';
 
 export const MINUTE = 60_000;
+
+/**
+ * A simulator ground-truth trade (Binance's field names) as the pipeline's trade: what ingest
+ * would publish for it off the websocket. The one such mapping (the bench uses it too).
+ */
+export function simTradeToAggTrade(t: SimTrade, receivedAtMs: number = t.E): AggTrade {
+  return { market: t.market, symbol: t.symbol, aggId: t.a, price: t.p, qty: t.q, firstId: t.f, lastId: t.l, tradeTimeMs: t.T, eventTimeMs: t.E, buyerMaker: t.m, recovered: false, receivedAtMs };
+}
 
 /**
  * The bars a correct pipeline writes for what the simulator published: every published trade
@@ -14,10 +23,10 @@ export function expectedFromSimulator(sim: Simulator, graceMs: number, exclude: 
   const truth = sim.groundTruth();
   const lost = new Map<string, Set<number>>();
   for (const { market, symbol } of truth.symbols()) lost.set(`${market}:${symbol}`, new Set(truth.unrecoverable(market, symbol)));
-  const trades: EngineTrade[] = [];
+  const trades: AggTrade[] = [];
   for (const t of truth.all()) {
     if (exclude(t.market, t.symbol) || lost.get(`${t.market}:${t.symbol}`)?.has(t.a)) continue;
-    trades.push({ market: t.market, symbol: t.symbol, aggId: t.a, price: t.p, qty: t.q, firstId: t.f, lastId: t.l, tradeTimeMs: t.T, buyerMaker: t.m, recovered: false });
+    trades.push(simTradeToAggTrade(t));
   }
   return expectedBars(trades, graceMs);
 }

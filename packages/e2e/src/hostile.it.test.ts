@@ -190,7 +190,7 @@ describe('hostile inputs against the running pipeline', () => {
     assert.equal(fromIngest.length, injected);
     assert.ok(fromIngest.every((d) => d.headers.reason !== undefined && d.headers.reason.length > 0));
     const reasons = new Set(fromIngest.map((d) => d.headers.reason));
-    for (const r of ['invalid_decimal', 'invalid_json', 'invalid_id', 'invalid_symbol', 'invalid_field', 'binary', 'too_large']) assert.ok(reasons.has(r), `reason ${r} in ${[...reasons].join(',')}`);
+    for (const r of ['invalid-decimal', 'invalid-json', 'invalid-id', 'invalid-symbol', 'invalid-field', 'binary', 'too-large']) assert.ok(reasons.has(r), `reason ${r} in ${[...reasons].join(',')}`);
     assert.ok(fromIngest.some((d) => d.headers.truncated === 'true' && d.value.length === 64 * 1024), 'the 100 KB frame is kept truncated');
     assert.ok(fromIngest.every((d) => d.value.length <= 64 * 1024));
     assert.ok(await metric(opsUrl, 'cvd_ingest_reconnects_total') >= 1, 'the 10 MB frame closed the connection (1009)');

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QuestDbSql } from '@cvd/questdb';
-import { startSimulator, type Market, type Simulator, type SimulatorOptions } from '@cvd/simulator';
+import { MARKETS, type Market } from '@cvd/core';
+import { startSimulator, type Simulator, type SimulatorOptions } from '@cvd/simulator';
 import { freePort } from '@cvd/stack';
 import { eventually, uniqueId, uniqueTable, uniqueTopic, type TestStackEndpoints } from '@cvd/test-kit';
 import { asTableRow, COMPARED, expectedFromSimulator } from './expected.js';
 import { ServiceProcess, type ServiceName } from './process.js';
 
-const MARKETS: readonly Market[] = ['spot', 'usdm', 'coinm'];
 const EXCHANGE_INFO: Record<Market, string> = { spot: '/api/v3/exchangeInfo', usdm: '/fapi/v1/exchangeInfo', coinm: '/dapi/v1/exchangeInfo' };
 
 export interface PipelineOptions {

@@ -7,7 +7,7 @@
  * updated incrementally.
  */
 import { Decimal } from './decimal.js';
-import type { Market } from './trade.js';
+import type { Market } from '@cvd/core';
 
 /** One aggTrade as a bar needs it. */
 export interface TradeEntry {

@@ -135,7 +135,7 @@ export function parseDecimal(text: unknown, options: { readonly signed?: boolean
   return { ok: true, value: Decimal.fromUnits(negative ? -units : units, fracPart.length) };
 }
 
-/** Parses or throws a `RangeError` — for constants and tests, never for untrusted input. */
+/** Parses or throws a `RangeError` — for constants, tests and trusted trades (checked at a boundary), never for untrusted input. */
 export function decimal(text: string, options: { readonly signed?: boolean } = { signed: true }): Decimal {
   const result = parseDecimal(text, options);
   if (!result.ok) throw new RangeError(`not a decimal (${result.error}): ${JSON.stringify(text)}`);

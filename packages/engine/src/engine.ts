@@ -1,7 +1,8 @@
 /**
  * The bar reducer: `(state, trades, watermark) -> bar upserts`, pure and deterministic.
  *
- * Per batch: each trade is validated, deduplicated, checked against the horizon and applied
+ * Per batch: each trade (trusted: checked at a boundary) is deduplicated, checked against
+ * the engine's rules (no zero price or qty) and the horizon, and applied
  * to its minute's bar; then the CVD chain of every symbol that changed is re-linked, the
  * watermark advances, bars past `m + 60s + grace` turn final, every changed bar is emitted
  * once (its latest version) and bars past the horizon are dropped into the chain tail.
@@ -11,11 +12,17 @@ import { EngineError } from './errors.js';
 import { expiresAt, finalAt, MINUTE_MS } from './options.js';
 import { classifyId, enforceHoleCap, recordId, settleExpired } from './sequence.js';
 import { createSymbolState, findBar, relinkChain, type EngineState, type SymbolState } from './state.js';
-import { validateTrade, type EngineTrade, type InvalidTradeReason } from './trade.js';
+import { priceTrade, type EngineTrade } from './trade.js';
 
 /** Why a trade was not applied (duplicates are only counted, not listed). */
 export type RejectReason =
-  | InvalidTradeReason
+  /** Its price is zero: a zero-price trade would drag the bar's low to 0. */
+  | 'zero-price'
+  /**
+   * Its quantity is zero (Binance has published such aggTrades): it moves no volume, and
+   * applying it would still move the bar's high/low/close and trade count.
+   */
+  | 'zero-qty'
   /** Its minute is past the horizon: needs an explicit rebuild. */
   | 'beyond-horizon'
   /** Its agg id lies in a settled part of the sequence (see README). */
@@ -24,7 +31,7 @@ export type RejectReason =
 export interface RejectedTrade {
   /** Position in the batch. */
   readonly index: number;
-  readonly trade: unknown;
+  readonly trade: EngineTrade;
   readonly reason: RejectReason;
   readonly detail: string;
 }
@@ -38,7 +45,7 @@ export interface BatchStats {
   lateRevisions: number;
   /** Trades not applied because they are past the horizon (`beyond-horizon` and `settled-id`). */
   lateBeyondHorizon: number;
-  /** Trades that failed validation. */
+  /** Trades refused by the engine's rules (`zero-price`, `zero-qty`). */
   invalid: number;
   /** Open agg-id holes settled because `maxHolesPerSymbol` was exceeded. */
   holesEvicted: number;
@@ -61,8 +68,10 @@ interface Touched {
 /**
  * Applies a batch of trades, then advances the watermark to `max(previous, watermarkMs)`.
  * Trades are judged late against the watermark *before* this batch. Mutates `state`.
- * Never throws on a bad trade; throws `EngineError('invalid-watermark')` if `watermarkMs` is
- * not a finite number.
+ * The trades are trusted (they passed the core's `checkTrade` at a boundary); refused ones
+ * come back in `rejected`. Throws `EngineError('invalid-watermark')` if `watermarkMs` is
+ * not a finite number, and a `RangeError` for a price or qty that is not a decimal (a caller
+ * that skipped the boundary check).
  */
 export function applyBatch(state: EngineState, trades: readonly EngineTrade[], watermarkMs: number): BatchResult {
   if (typeof watermarkMs !== 'number' || !Number.isFinite(watermarkMs)) {
@@ -91,14 +100,13 @@ export function applyBatch(state: EngineState, trades: readonly EngineTrade[], w
   };
 
   for (let index = 0; index < trades.length; index++) {
-    const raw: unknown = trades[index];
-    const validation = validateTrade(raw);
-    if (!validation.ok) {
+    const raw = trades[index]!;
+    const trade = priceTrade(raw);
+    if (trade.price.isZero() || trade.qty.isZero()) {
       stats.invalid++;
-      rejected.push({ index, trade: raw, reason: validation.reason, detail: validation.detail });
+      rejected.push({ index, trade: raw, reason: trade.price.isZero() ? 'zero-price' : 'zero-qty', detail: 'zero' });
       continue;
     }
-    const trade = validation.trade;
     let sym = state.symbols.get(trade.key);
     const cls = sym === undefined ? 'new' : classifyId(sym.seq, trade.aggId);
     if (cls === 'seen') {

@@ -13,17 +13,7 @@ export {
 } from './decimal.js';
 export { ENGINE_ERROR_CODES, EngineError, type EngineErrorCode } from './errors.js';
 export { DEFAULT_OPTIONS, MINUTE_MS, expiresAt, finalAt, minuteOf, resolveOptions, type EngineOptions } from './options.js';
-export {
-  INVALID_TRADE_REASONS,
-  MARKETS,
-  symbolKey,
-  validateTrade,
-  type EngineTrade,
-  type InvalidTradeReason,
-  type Market,
-  type ParsedTrade,
-  type TradeValidation,
-} from './trade.js';
+export type { EngineTrade } from './trade.js';
 export type { BarRow } from './bar.js';
 export { createState, type EngineState } from './state.js';
 export { applyBatch, type BatchResult, type BatchStats, type RejectReason, type RejectedTrade } from './engine.js';

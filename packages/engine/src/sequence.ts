@@ -11,10 +11,15 @@
  * "seen or given up" rather than mistaken for a duplicate of something we still track.
  */
 
+/**
+ * Missing ids `lo..hi`, inclusive (`hi - lo + 1` ids): the pipeline's one hole convention,
+ * shared with ingest's id tracking. Inclusive because the trade's own `firstId..lastId` is,
+ * and because this form is what the engine's snapshots persist (`[lo, hi, owner]`).
+ */
 export interface Hole {
   /** First missing id. */
   lo: number;
-  /** Last missing id. */
+  /** Last missing id (inclusive). */
   hi: number;
   /** Minute (bar ts) of the trade with id `hi + 1`, which owns the hole. */
   owner: number;

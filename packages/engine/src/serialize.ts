@@ -14,7 +14,7 @@ import { EngineError } from './errors.js';
 import { MINUTE_MS, resolveOptions } from './options.js';
 import type { Hole, SequenceState } from './sequence.js';
 import { relinkChain, type EngineState, type SymbolState } from './state.js';
-import { MARKETS, symbolKey, type Market } from './trade.js';
+import { MARKETS, symbolKey, type Market } from '@cvd/core';
 
 export const STATE_FORMAT = 'cvd-engine-state';
 export const STATE_VERSION = 1;

@@ -3,7 +3,7 @@ import { cvdClose, type Bar } from './bar.js';
 import { Decimal, decimal } from './decimal.js';
 import { resolveOptions, type EngineOptions } from './options.js';
 import { emptySequence, type SequenceState } from './sequence.js';
-import type { Market } from './trade.js';
+import type { Market } from '@cvd/core';
 
 export interface SymbolState {
   readonly market: Market;

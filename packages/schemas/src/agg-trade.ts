@@ -1,76 +1,16 @@
 import { AGG_TRADE_BATCH_V1, AGG_TRADE_V1 } from './avro-schemas.js';
 import { fail, ok, SchemaError, type DecodeResult } from './schema-error.js';
-import { isCount, isDecimal, isMarket, isSymbol, type Market } from './values.js';
+import { checkTrade, type AggTrade, type Market } from '@cvd/core';
 import { decodeAvro, frame, readHeader } from './wire.js';
 
-/**
- * One Binance aggTrade as carried on `cvd.trades.v1`. Longs are JS numbers (all safe
- * integers); price and qty stay decimal strings so no precision is lost in transit.
- */
-export interface AggTrade {
-  readonly market: Market;
-  /** Exchange spelling, non-ASCII allowed. */
-  readonly symbol: string;
-  readonly aggId: number;
-  /** Unsigned decimal string, exactly as received. */
-  readonly price: string;
-  /** Unsigned decimal string, exactly as received (COIN-M: contracts). */
-  readonly qty: string;
-  readonly firstId: number;
-  readonly lastId: number;
-  /** Exchange trade time T (epoch ms): what bars bucket by. */
-  readonly tradeTimeMs: number;
-  readonly eventTimeMs: number;
-  /** `m`: true when the buyer is the maker, i.e. the taker sold (negative delta). */
-  readonly buyerMaker: boolean;
-  /** Came from REST backfill rather than the websocket. */
-  readonly recovered: boolean;
-  /** Ingest wall-clock receive time (epoch ms); for latency metrics only, never bucketing. */
-  readonly receivedAtMs: number;
-}
-
-/** The exchange's facts about one aggTrade: an {@link AggTrade} without the pipeline's fields. */
-export type ExchangeAggTrade = Omit<AggTrade, 'recovered' | 'receivedAtMs'>;
-
-/**
- * Builds the record from a parsed trade (websocket, REST or dump), copying only the schema's
- * fields so parser-specific extras never leak into the Avro encoder.
- */
-export function toAggTrade(t: ExchangeAggTrade, meta: { recovered: boolean; receivedAtMs: number }): AggTrade {
-  return {
-    market: t.market,
-    symbol: t.symbol,
-    aggId: t.aggId,
-    price: t.price,
-    qty: t.qty,
-    firstId: t.firstId,
-    lastId: t.lastId,
-    tradeTimeMs: t.tradeTimeMs,
-    eventTimeMs: t.eventTimeMs,
-    buyerMaker: t.buyerMaker,
-    recovered: meta.recovered,
-    receivedAtMs: meta.receivedAtMs,
-  };
-}
-
-/** Why a trade breaks the contract, or undefined when it is fine. */
-export function checkTrade(t: AggTrade): string | undefined {
-  if (typeof t !== 'object' || t === null) return 'not an object';
-  if (!isMarket(t.market)) return `unknown market ${JSON.stringify(t.market)}`;
-  if (!isSymbol(t.symbol)) return `invalid symbol ${JSON.stringify(t.symbol)}`;
-  for (const f of ['aggId', 'firstId', 'lastId', 'tradeTimeMs', 'eventTimeMs', 'receivedAtMs'] as const) {
-    if (!isCount(t[f])) return `${f} must be an integer in [0, 2^53-2], got ${String(t[f])}`;
-  }
-  if (t.firstId > t.lastId) return `firstId ${t.firstId} > lastId ${t.lastId}`;
-  if (!isDecimal(t.price)) return `price ${JSON.stringify(t.price)} is not a decimal string`;
-  if (!isDecimal(t.qty)) return `qty ${JSON.stringify(t.qty)} is not a decimal string`;
-  if (typeof t.buyerMaker !== 'boolean') return 'buyerMaker must be a boolean';
-  if (typeof t.recovered !== 'boolean') return 'recovered must be a boolean';
-  return undefined;
+/** Why `t` cannot be carried: the core's trade check, as the codec's reason text. */
+function problemOf(t: unknown): string | undefined {
+  const p = checkTrade(t);
+  return p === undefined ? undefined : `${p.code}: ${p.reason}`;
 }
 
 function assertTrade(t: AggTrade): void {
-  const problem = checkTrade(t);
+  const problem = problemOf(t);
   if (problem !== undefined) throw new SchemaError('invalid-value', `cannot encode AggTrade: ${problem}`);
 }
 
@@ -102,23 +42,14 @@ export function encodeTradeBatch(trades: readonly AggTrade[]): Buffer {
 
 type RawTrade = Omit<AggTrade, 'market' | 'symbol'>;
 
-/** Copies into a plain object (avsc returns class instances) and validates. */
+/**
+ * The one copy at the decode boundary: avsc returns class instances (and a batch carries
+ * market and symbol once), so each trade becomes a plain {@link AggTrade} here, then is
+ * checked; past this point it is trusted.
+ */
 function toTrade(market: Market, symbol: string, r: RawTrade): AggTrade | string {
-  const t: AggTrade = {
-    market,
-    symbol,
-    aggId: r.aggId,
-    price: r.price,
-    qty: r.qty,
-    firstId: r.firstId,
-    lastId: r.lastId,
-    tradeTimeMs: r.tradeTimeMs,
-    eventTimeMs: r.eventTimeMs,
-    buyerMaker: r.buyerMaker,
-    recovered: r.recovered,
-    receivedAtMs: r.receivedAtMs,
-  };
-  return checkTrade(t) ?? t;
+  const t: AggTrade = { ...r, market, symbol };
+  return problemOf(t) ?? t;
 }
 
 /** Decodes an `AggTrade` record (any known version). Never throws. */

@@ -1,6 +1,6 @@
 import avro from 'avsc';
 import { hasBlocks } from './harden.js';
-import { MARKETS } from './values.js';
+import { MARKETS } from '@cvd/core';
 
 /**
  * The Avro schemas, one source of truth. Longs are read as plain JS numbers (avsc's

@@ -6,15 +6,16 @@ import {
   MAX_LONG,
   SchemaError,
   SYMBOL_CONFIG_V1,
+  WIRE_MAGIC,
   decodeSymbolConfig,
   decodeTrade,
   decodeTradeRecord,
   encodeSymbolConfig,
   encodeTrade,
   encodeTradeBatch,
-  type AggTrade,
   type DecodeResult,
 } from './index.js';
+import type { AggTrade } from '@cvd/core';
 import { BIG_TRADE, FULL_CONFIG, SMALL_TRADE } from './fixtures/wire-vectors.js';
 
 function errCode<T>(r: DecodeResult<T>): string {
@@ -72,6 +73,21 @@ test('encoders reject contract violations with invalid-value', () => {
   assert.throws(() => encodeTradeBatch([SMALL_TRADE, { ...SMALL_TRADE, symbol: 'ETHUSDT' }]), /mixes/);
   assert.throws(() => encodeSymbolConfig({ ...FULL_CONFIG, anchorCvd: 'abc' }), SchemaError);
   assert.throws(() => encodeSymbolConfig({ ...FULL_CONFIG, source: '' }), SchemaError);
+});
+
+test('decode checks each trade with the core check and names its problem', () => {
+  const raw = (t: AggTrade): Buffer => Buffer.concat([Buffer.from([WIRE_MAGIC, AGG_TRADE_V1.id]), AGG_TRADE_V1.type.toBuffer(t)]);
+  const cases: Array<[Partial<AggTrade>, RegExp]> = [
+    [{ qty: '-0' }, /invalid-decimal: qty is negative/],
+    [{ price: '1e5' }, /invalid-decimal: price uses exponent/],
+    [{ symbol: 'BTC@USDT' }, /invalid-symbol/],
+    [{ firstId: 3, lastId: 2 }, /invalid-id: firstId is above lastId \(3 > 2\)/],
+  ];
+  for (const [patch, message] of cases) {
+    const r = decodeTrade(raw({ ...SMALL_TRADE, ...patch }));
+    assert.equal(errCode(r), 'invalid-value', JSON.stringify(patch));
+    assert.match(r.ok ? '' : r.error.message, message);
+  }
 });
 
 test('symbol config round-trips, optional fields default to null', () => {

@@ -1,5 +1,9 @@
-export { MARKETS, MAX_LONG, isMarket, isDecimal, isSignedDecimal, isSymbol } from './values.js';
-export type { Market } from './values.js';
+/**
+ * `@cvd/schemas` — the Avro wire format of `cvd.trades.v1` and `cvd.symbols.v1`. The trade
+ * type, markets, the symbol rule and the key are the core's (`@cvd/core`); this package is
+ * the record boundary that checks them on encode and decode.
+ */
+export { MAX_LONG, isSignedDecimal } from './values.js';
 export { key, parseKey } from './key.js';
 export type { MarketSymbol } from './key.js';
 export { SCHEMA_ERROR_CODES, SchemaError } from './schema-error.js';
@@ -18,7 +22,6 @@ export {
 } from './avro-schemas.js';
 export type { RecordKind, SchemaDescriptor, SchemaId } from './avro-schemas.js';
 export { HEADER_BYTES, WIRE_MAGIC, decodeAvro, readHeader } from './wire.js';
-export { checkTrade, decodeTrade, decodeTradeRecord, encodeTrade, encodeTradeBatch, toAggTrade } from './agg-trade.js';
-export type { AggTrade, ExchangeAggTrade } from './agg-trade.js';
+export { decodeTrade, decodeTradeRecord, encodeTrade, encodeTradeBatch } from './agg-trade.js';
 export { KNOWN_SYMBOL_SOURCES, checkSymbolConfig, decodeSymbolConfig, encodeSymbolConfig } from './symbol-config.js';
 export type { SymbolConfig, SymbolConfigInput } from './symbol-config.js';

@@ -1,6 +1,7 @@
 import { SYMBOL_CONFIG_V1 } from './avro-schemas.js';
 import { fail, ok, SchemaError, type DecodeResult } from './schema-error.js';
-import { isCount, isMarket, isSignedDecimal, isSymbol, type Market } from './values.js';
+import { isCount, isMarket, isSymbol, type Market } from '@cvd/core';
+import { isSignedDecimal } from './values.js';
 import { decodeAvro, frame } from './wire.js';
 
 /** Sources known today; the field is an open string so new sources need no schema change. */

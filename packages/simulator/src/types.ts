@@ -1,10 +1,8 @@
-export const MARKETS = ['spot', 'usdm', 'coinm'] as const;
-/** `spot`, `usdm` (USD-M futures, fstream/fapi), `coinm` (COIN-M futures, dstream/dapi). */
-export type Market = (typeof MARKETS)[number];
+/** `spot`, `usdm` (USD-M futures, fstream/fapi), `coinm` (COIN-M futures, dstream/dapi): the core's markets. */
+import type { Market } from '@cvd/core';
 
-export function isMarket(value: unknown): value is Market {
-  return typeof value === 'string' && (MARKETS as readonly string[]).includes(value);
-}
+export { MARKETS, isMarket } from '@cvd/core';
+export type { Market };
 
 /**
  * One aggTrade as the simulator knows it: the ground truth. Field names are Binance's.

@@ -11,7 +11,7 @@ import { ensureTopics, pipelineTopics, type Kafka } from '@cvd/kafka';
 import { QuestDbSql } from '@cvd/questdb';
 import { eventually, getTestStack, uniqueId, uniqueTable, uniqueTopic, type TestStackEndpoints } from '@cvd/test-kit';
 import { AggregatorProcess, asTableRow, COMPARED, expectedBars, MINUTE, produceTrades, syntheticTrades, testKafka } from './testing.js';
-import type { AggTrade } from '@cvd/schemas';
+import type { AggTrade } from '@cvd/core';
 
 const GRACE_MS = 1000;
 const START = Date.UTC(2024, 4, 1, 12, 0);

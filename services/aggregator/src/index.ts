@@ -3,4 +3,4 @@ export { Aggregator, type AggregatorCoreOptions } from './aggregator.js';
 export { AggregatorEnv, parseAggregatorEnv } from './env.js';
 export { PartitionWorker } from './partition-worker.js';
 export { SnapshotStore, SNAPSHOT_FORMAT } from './snapshots.js';
-export { decodeRecord, toEngineTrade } from './decode.js';
+export { decodeRecord } from './decode.js';

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { seededRandom, createLogger } from '@cvd/common';
 import { applyBatch, createState, type BarRow } from '@cvd/engine';
 import { BatchingProducer, createKafka, type Kafka } from '@cvd/kafka';
-import { encodeTrade, key, type AggTrade } from '@cvd/schemas';
+import type { AggTrade } from '@cvd/core';
+import { encodeTrade, key } from '@cvd/schemas';
 import { BAR_VALUE_COLUMNS, barAsTableRow } from '@cvd/questdb';
 
 export const MINUTE = 60_000;

@@ -11,7 +11,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CvdError, RateLimitedLog, type Logger } from '@cvd/common';
-import { key, type Market } from '@cvd/schemas';
+import type { Market } from '@cvd/core';
+import { key } from '@cvd/schemas';
 import type { ConfigMetrics } from './metrics.js';
 import { marketProblem, symbolProblem } from './symbol-rules.js';
 import { bearerToken, tokensEqual } from './token.js';

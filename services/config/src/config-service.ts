@@ -15,7 +15,7 @@ import type { Registry } from 'prom-client';
 import { RestClient } from '@cvd/binance';
 import { createMetricsRegistry, startOpsServer, type HealthReport, type Logger, type OpsServer } from '@cvd/common';
 import type { KafkaSettings, TopicNames } from '@cvd/kafka';
-import type { Market } from '@cvd/schemas';
+import type { Market } from '@cvd/core';
 import { startAdminServer, type AdminServer } from './admin-api.js';
 import { ConfigAdminHandlers } from './admin-handlers.js';
 import { ExchangeInfo } from './exchange-info.js';

@@ -9,7 +9,8 @@
  * them: at start-up, records with `source: "api"` are the API state (`enabled: true` = added,
  * `enabled: false` = removed by the API; consumers treat a disabled record like a tombstone).
  */
-import { key, MARKETS, type Market, type SymbolConfig, type SymbolConfigInput } from '@cvd/schemas';
+import { MARKETS, type Market } from '@cvd/core';
+import { key, type SymbolConfig, type SymbolConfigInput } from '@cvd/schemas';
 
 export type SymbolSource = 'api' | 'file' | 'selector';
 

@@ -6,7 +6,7 @@
  */
 import type { RestClient, SymbolInfo } from '@cvd/binance';
 import type { Logger } from '@cvd/common';
-import { MARKETS, type Market } from '@cvd/schemas';
+import { MARKETS, type Market } from '@cvd/core';
 import type { MarketSymbolInput } from './admin-api.js';
 import type { SymbolFile } from './symbol-file.js';
 

@@ -4,7 +4,7 @@
  * unchanged file (same hash) is not re-processed, so directory noise costs one small read.
  */
 import type { Logger } from '@cvd/common';
-import { MARKETS } from '@cvd/schemas';
+import { MARKETS } from '@cvd/core';
 import type { ConfigMetrics } from './metrics.js';
 import { formatIssue, loadSymbolFile, type FileIssue, type SymbolFile } from './symbol-file.js';
 

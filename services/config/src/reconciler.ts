@@ -6,7 +6,7 @@
  * differences.
  */
 import type { Logger } from '@cvd/common';
-import { MARKETS, type Market } from '@cvd/schemas';
+import { MARKETS, type Market } from '@cvd/core';
 import { apiStateFromTopic, computeDesired, diffSymbols, type ApiState, type DesiredEntry, type OutRecord } from './desired.js';
 import type { SymbolFileSource } from './file-source.js';
 import type { ConfigMetrics } from './metrics.js';

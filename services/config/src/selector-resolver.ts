@@ -5,7 +5,7 @@
  */
 import type { SymbolInfo } from '@cvd/binance';
 import type { Logger } from '@cvd/common';
-import type { Market } from '@cvd/schemas';
+import type { Market } from '@cvd/core';
 import type { MarketLists } from './desired.js';
 import type { ExchangeInfo } from './exchange-info.js';
 import type { ConfigMetrics } from './metrics.js';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { MARKETS } from '@cvd/schemas';
+import { MARKETS } from '@cvd/core';
 import { MAX_SELECTOR_LIMIT, parseSymbolFile, SELECTOR_FILTERS, formatIssue, type FileIssue, type FileParseResult } from './symbol-file.js';
 import { symbolProblem } from './symbol-rules.js';
 

@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
-import { MARKETS, type Market } from '@cvd/schemas';
+import { MARKETS, type Market } from '@cvd/core';
 import { marketProblem, symbolProblem } from './symbol-rules.js';
 
 /** Largest accepted file by default (1 MiB ≈ 60,000 symbols: far beyond any real set). */

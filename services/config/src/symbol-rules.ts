@@ -1,14 +1,13 @@
 /**
  * What the config service accepts as a symbol, from the file and from the admin API.
  *
- * The base rules are the project's (`isSymbol` from @cvd/schemas — the Kafka key rule — and
- * `isValidSymbol` from @cvd/binance — the stream-name rule). On top, input that a person
+ * The base rule is the pipeline's (`isSymbol` from @cvd/core: the Kafka key, the stream name
+ * and the frame parsers all use it). On top, input that a person
  * typed is held to a stricter deny-list: quotes, `;`, backticks, brackets, `$`, `|`, … never
  * occur in Binance symbols, and letting them through would carry shell/SQL/log injection
  * attempts into every consumer. Non-ASCII symbols (`币安人生USDT`) stay allowed.
  */
-import { isValidSymbol, MAX_SYMBOL_LENGTH } from '@cvd/binance';
-import { isMarket, isSymbol, MARKETS, type Market } from '@cvd/schemas';
+import { isMarket, isSymbol, MARKETS, MAX_SYMBOL_LENGTH, type Market } from '@cvd/core';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufffd]/u;
@@ -39,8 +38,8 @@ export function symbolProblem(value: unknown, what = 'symbol'): string | undefin
   if (/[a-z]/.test(value)) {
     return `${what} ${quote(value)} has lower-case letters; Binance spells it in upper case (did you mean ${quote(value.toUpperCase())}?)`;
   }
-  // Belt and braces: the rules of the Kafka key and of the stream name must hold as well.
-  if (!isSymbol(value) || !isValidSymbol(value)) return `${what} ${quote(value)} is not valid`;
+  // Belt and braces: the pipeline's rule must hold as well.
+  if (!isSymbol(value)) return `${what} ${quote(value)} is not valid`;
   return undefined;
 }
 

@@ -14,9 +14,9 @@ import {
   subscribeMessage,
   unsubscribeMessage,
   type FrameError,
-  type Market,
   type TradeFrame,
 } from '@cvd/binance';
+import type { Market } from '@cvd/core';
 import type { Logger } from '@cvd/common';
 import { chunk, splitInitialStreams } from './plan.js';
 import { PacedQueue, RatePacer } from './pacer.js';
@@ -63,7 +63,7 @@ export interface ConnectionOptions {
 /**
  * Largest websocket message accepted (the `ws` default is 100 MiB). An aggTrade is ~250 bytes
  * and the parser refuses frames above 64 KiB anyway; a bigger message closes the connection
- * (1009) before it is buffered, is reported through `onMalformed` as `too_large`, and the
+ * (1009) before it is buffered, is reported through `onMalformed` as `too-large`, and the
  * reconnect plus REST backfill recover the trades after it.
  */
 export const MAX_WS_PAYLOAD_BYTES = 1024 * 1024;
@@ -154,7 +154,7 @@ export class Connection {
         // ws closes with 1009 and never hands us the bytes: count and dead-letter the fact.
         this.#o.handlers.onMalformed(this, Buffer.alloc(0), {
           kind: 'error',
-          code: 'too_large',
+          code: 'too-large',
           reason: `websocket message above the ${MAX_WS_PAYLOAD_BYTES}-byte limit: connection closed (1009), trades after it are backfilled`,
         });
       }

@@ -4,7 +4,8 @@
  * change, so none of them is code.
  */
 import { z } from 'zod';
-import { MARKETS, type Market } from '@cvd/binance';
+import { MARKET_CONFIGS } from '@cvd/binance';
+import type { Market } from '@cvd/core';
 import { envDuration, envLogLevel, envPort, parseEnv, type EnvSource, type LogLevel } from '@cvd/common';
 import { kafkaEnvShape, type KafkaEnv } from '@cvd/kafka';
 
@@ -16,18 +17,18 @@ export const DEFAULT_CONNECTION_LIFETIME_MS = 23.5 * 3_600_000;
 
 export const ingestEnvShape = {
   ...kafkaEnvShape,
-  BINANCE_SPOT_WS_URL: url().default(MARKETS.spot.wsBaseUrl),
-  BINANCE_USDM_WS_URL: url().default(MARKETS.usdm.wsBaseUrl),
-  BINANCE_COINM_WS_URL: url().default(MARKETS.coinm.wsBaseUrl),
-  BINANCE_SPOT_REST_URL: url().default(MARKETS.spot.restBaseUrl),
-  BINANCE_USDM_REST_URL: url().default(MARKETS.usdm.restBaseUrl),
-  BINANCE_COINM_REST_URL: url().default(MARKETS.coinm.restBaseUrl),
+  BINANCE_SPOT_WS_URL: url().default(MARKET_CONFIGS.spot.wsBaseUrl),
+  BINANCE_USDM_WS_URL: url().default(MARKET_CONFIGS.usdm.wsBaseUrl),
+  BINANCE_COINM_WS_URL: url().default(MARKET_CONFIGS.coinm.wsBaseUrl),
+  BINANCE_SPOT_REST_URL: url().default(MARKET_CONFIGS.spot.restBaseUrl),
+  BINANCE_USDM_REST_URL: url().default(MARKET_CONFIGS.usdm.restBaseUrl),
+  BINANCE_COINM_REST_URL: url().default(MARKET_CONFIGS.coinm.restBaseUrl),
   /** Streams per websocket connection (Binance: 1024; one USD-M doc copy says 200). */
   INGEST_STREAMS_PER_CONNECTION: positiveInt(1024).default(1024),
   /** Client messages per second per connection, pongs and SUBSCRIBE included. */
-  INGEST_SPOT_MESSAGES_PER_SECOND: positiveInt(1000).default(MARKETS.spot.clientMessagesPerSecond),
-  INGEST_USDM_MESSAGES_PER_SECOND: positiveInt(1000).default(MARKETS.usdm.clientMessagesPerSecond),
-  INGEST_COINM_MESSAGES_PER_SECOND: positiveInt(1000).default(MARKETS.coinm.clientMessagesPerSecond),
+  INGEST_SPOT_MESSAGES_PER_SECOND: positiveInt(1000).default(MARKET_CONFIGS.spot.clientMessagesPerSecond),
+  INGEST_USDM_MESSAGES_PER_SECOND: positiveInt(1000).default(MARKET_CONFIGS.usdm.clientMessagesPerSecond),
+  INGEST_COINM_MESSAGES_PER_SECOND: positiveInt(1000).default(MARKET_CONFIGS.coinm.clientMessagesPerSecond),
   /** Streams named in the connection URL; the rest are SUBSCRIBEd once open (URL length). */
   INGEST_URL_STREAMS: positiveInt(1024).default(100),
   /** Params per SUBSCRIBE/UNSUBSCRIBE request. */

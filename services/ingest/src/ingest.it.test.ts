@@ -118,7 +118,7 @@ describe('ingest against the simulator and real Kafka', () => {
 
       await waitFor('dead letters', () => h.deadLetters.length >= 4, 10_000);
       const reasons = new Set(h.deadLetters.map((d) => d.headers.reason));
-      assert.deepEqual([...reasons].sort(), ['binary', 'invalid_decimal', 'invalid_json']);
+      assert.deepEqual([...reasons].sort(), ['binary', 'invalid-decimal', 'invalid-json']);
       for (const d of h.deadLetters) {
         assert.equal(d.headers.source, 'ingest');
         assert.ok(d.headers.market === 'spot' || d.headers.market === 'usdm');

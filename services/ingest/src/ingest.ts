@@ -3,7 +3,8 @@
  * market) → router (dedupe, holes, REST backfill) → Kafka sink — and serves /health and
  * /metrics. Runs in-process so the CLI (`main.ts`) and tests use the same code.
  */
-import { MARKET_IDS, RestClient, streamName, type FetchLike, type FrameError, type Market } from '@cvd/binance';
+import { RestClient, streamName, type FetchLike, type FrameError } from '@cvd/binance';
+import { MARKETS, type Market } from '@cvd/core';
 import { createMetricsRegistry, RateLimitedLog, startOpsServer, type HealthReport, type Logger, type OpsServer } from '@cvd/common';
 import { DEFAULT_TOPICS, ensureTopics, followTopic, pipelineTopics, type Kafka, type TopicFollower } from '@cvd/kafka';
 import type { Registry } from 'prom-client';
@@ -73,7 +74,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
   let router: TradeRouter | undefined;
   let sink: KafkaTradeSink | undefined;
   const metrics = new IngestMetrics(registry, {
-    markets: MARKET_IDS,
+    markets: MARKETS,
     producerBuffered: () => sink?.state.buffered ?? 0,
     openHoleIds: (m) => router?.openHoleIds(m) ?? 0,
   });
@@ -103,7 +104,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
 
     const rest = new RestClient({
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-      markets: Object.fromEntries(MARKET_IDS.map((m) => [m, { restBaseUrl: config.markets[m].restBaseUrl }])),
+      markets: Object.fromEntries(MARKETS.map((m) => [m, { restBaseUrl: config.markets[m].restBaseUrl }])),
     });
     const r = new TradeRouter({ config, sink: s, rest, metrics, logger });
     router = r;
@@ -140,7 +141,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
     };
 
     const managers = Object.fromEntries(
-      MARKET_IDS.map((market) => [
+      MARKETS.map((market) => [
         market,
         new MarketConnections({
           market,
@@ -156,7 +157,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
       ]),
     ) as Record<Market, MarketConnections>;
     cleanups.push(async () => {
-      await Promise.all(MARKET_IDS.map((m) => managers[m].close()));
+      await Promise.all(MARKETS.map((m) => managers[m].close()));
     });
 
     // The symbol set: only from the symbols topic.
@@ -196,7 +197,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
       }
       for (const [m, list] of removes) managers[m].remove(list);
       for (const [m, list] of adds) managers[m].add(list);
-      for (const m of MARKET_IDS) metrics.symbolsActive.set({ market: m }, symbols.count(m));
+      for (const m of MARKETS) metrics.symbolsActive.set({ market: m }, symbols.count(m));
     };
     const follower: TopicFollower = await followTopic(kafka, { topic: config.topics.symbols, groupPrefix: 'cvd-ingest-symbols', onRecords });
     // First step of stop(): no more symbol changes.
@@ -208,7 +209,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
     });
 
     const status = (): IngestStatus => ({
-      markets: Object.fromEntries(MARKET_IDS.map((m) => [m, managers[m].status()])) as Record<Market, MarketStatus>,
+      markets: Object.fromEntries(MARKETS.map((m) => [m, managers[m].status()])) as Record<Market, MarketStatus>,
       router: { ...r.stats },
       producer: s.state,
       malformed,
@@ -226,7 +227,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
         symbols: { healthy: caughtUp, detail: caughtUp ? 'loaded' : 'loading the symbols topic' },
       };
       const markets: Record<string, unknown> = {};
-      for (const m of MARKET_IDS) {
+      for (const m of MARKETS) {
         const st = managers[m].status();
         if (st.streams === 0 && st.connections.length === 0) continue;
         markets[m] = { connectionsUp: st.connectionsOpen, connections: st.connections.length, streams: st.streams };
@@ -256,7 +257,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
       status,
       lastIds: () => r.lastIds(),
       rotateAll: () => {
-        for (const m of MARKET_IDS) managers[m].rotateAll();
+        for (const m of MARKETS) managers[m].rotateAll();
       },
       stop: () => (stopping ??= stopAll()),
     };

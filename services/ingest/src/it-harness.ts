@@ -5,7 +5,8 @@
  */
 import { createLogger, type Logger } from '@cvd/common';
 import { createKafka, ensureTopics, type Consumer, type Kafka, type Producer } from '@cvd/kafka';
-import { decodeTrade, encodeSymbolConfig, key, type AggTrade, type Market } from '@cvd/schemas';
+import type { AggTrade, Market } from '@cvd/core';
+import { decodeTrade, encodeSymbolConfig, key } from '@cvd/schemas';
 import { startSimulator, type Simulator, type SimulatorOptions } from '@cvd/simulator';
 import { getTestStack, uniqueId, uniqueTopic } from '@cvd/test-kit';
 import { parseIngestEnv } from './env.js';

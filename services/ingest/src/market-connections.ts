@@ -11,7 +11,8 @@
  *   is closed. Frames seen twice during the overlap are dropped by the per-symbol id tracking,
  *   so a rotation neither loses nor duplicates a trade.
  */
-import type { FrameError, Market, TradeFrame } from '@cvd/binance';
+import type { FrameError, TradeFrame } from '@cvd/binance';
+import type { Market } from '@cvd/core';
 import { Backoff, type Logger } from '@cvd/common';
 import { Connection, type CloseCause, type ConnectionHandlers } from './connection.js';
 import type { IngestConfig, MarketSettings } from './env.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { AggTrade as BinanceTrade, BackfillRequest, BackfillResult } from '@cvd/binance';
+import type { BackfillRequest, BackfillResult, FrameTrade as BinanceTrade } from '@cvd/binance';
 import { createLogger } from '@cvd/common';
-import type { AggTrade } from '@cvd/schemas';
+import type { AggTrade } from '@cvd/core';
 import { Registry } from 'prom-client';
 import { IngestMetrics } from './metrics.js';
 import { TradeRouter } from './router.js';

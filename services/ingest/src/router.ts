@@ -9,9 +9,10 @@
  * up to `backfillAttempts` times with backoff, then counted in `cvd_ingest_unrecoverable_total`
  * and logged — never hidden.
  */
-import type { AggTrade as BinanceTrade, BackfillRequest, BackfillResult, Market } from '@cvd/binance';
+import type { BackfillRequest, BackfillResult, FrameTrade } from '@cvd/binance';
 import { Backoff, RateLimitedLog, type Logger } from '@cvd/common';
-import { SchemaError, toAggTrade, type AggTrade } from '@cvd/schemas';
+import type { AggTrade, Market } from '@cvd/core';
+import { SchemaError } from '@cvd/schemas';
 import type { IngestConfig } from './env.js';
 import type { IngestMetrics } from './metrics.js';
 import { SymbolSequence, type HoleRange } from './sequence.js';
@@ -133,7 +134,7 @@ export class TradeRouter {
     return new Map([...this.#states].map(([k, st]) => [k, st.seq.last]));
   }
 
-  onWsTrade(t: BinanceTrade, receivedAtMs: number): void {
+  onWsTrade(t: FrameTrade, receivedAtMs: number): void {
     if (this.#closed) return;
     const st = this.#states.get(`${t.market}:${t.symbol}`);
     if (st === undefined) {
@@ -153,7 +154,7 @@ export class TradeRouter {
         this.#metrics.duplicates.inc(labels);
         return;
       case 'gap': {
-        const size = o.hole.to - o.hole.from;
+        const size = o.hole.hi - o.hole.lo + 1;
         this.stats.gaps += 1;
         this.#metrics.gaps.inc(labels);
         this.#metrics.gapIds.inc(labels, size);
@@ -181,8 +182,10 @@ export class TradeRouter {
     await Promise.allSettled([...this.#running]);
   }
 
-  #publish(t: BinanceTrade, recovered: boolean, receivedAtMs: number): void {
-    const trade: AggTrade = toAggTrade(t, { recovered, receivedAtMs });
+  #publish(t: FrameTrade, recovered: boolean, receivedAtMs: number): void {
+    // The parsed trade plus the pipeline's fields (a µs stream's `tradeTimeUs` rides along
+    // in memory; the Avro encoder writes the schema's fields only).
+    const trade: AggTrade = { ...t, recovered, receivedAtMs };
     try {
       this.#sink.publishTrade(trade);
     } catch (err) {
@@ -194,8 +197,8 @@ export class TradeRouter {
       // The parser accepted what the schema refuses: keep the evidence, never crash.
       this.stats.schemaRejected += 1;
       this.#rlog.error(`schema:${t.market}`, { err, market: t.market, symbol: t.symbol, aggId: t.aggId }, 'trade refused by the AggTrade schema: dead-lettered');
-      this.#sink.deadLetter(t.market, Buffer.from(JSON.stringify(trade)), 'schema_invalid', { symbol: t.symbol });
-      this.#metrics.deadLettered.inc({ market: t.market, reason: 'schema_invalid' });
+      this.#sink.deadLetter(t.market, Buffer.from(JSON.stringify(trade)), 'schema-invalid', { symbol: t.symbol });
+      this.#metrics.deadLettered.inc({ market: t.market, reason: 'schema-invalid' });
       return;
     }
     this.stats.published += 1;
@@ -261,8 +264,8 @@ export class TradeRouter {
       result = await this.#rest.backfill({
         market: st.market,
         symbol: st.symbol,
-        fromId: range.from,
-        toIdExclusive: range.to,
+        fromId: range.lo,
+        toIdExclusive: range.hi + 1,
         signal: this.#abort.signal,
       });
     } catch (err) {

@@ -19,7 +19,7 @@ describe('SymbolSequence', () => {
     const s = seq();
     assert.equal(s.observe(10, 0).kind, 'first');
     assert.equal(s.observe(9, 0).kind, 'filled', 'the real first trade arrived second');
-    assert.deepEqual(s.observe(5, 0), { kind: 'gap', hole: { from: 6, to: 9 }, tooLarge: false });
+    assert.deepEqual(s.observe(5, 0), { kind: 'gap', hole: { lo: 6, hi: 8 }, tooLarge: false });
     assert.equal(s.missing, 3);
     assert.equal(s.observe(7, 0).kind, 'filled');
     assert.equal(s.observe(5, 0).kind, 'duplicate');
@@ -37,11 +37,11 @@ describe('SymbolSequence', () => {
     const s = seq();
     s.observe(10, 0);
     const o = s.observe(15, 100);
-    assert.deepEqual(o, { kind: 'gap', hole: { from: 11, to: 15 }, tooLarge: false });
+    assert.deepEqual(o, { kind: 'gap', hole: { lo: 11, hi: 14 }, tooLarge: false });
     assert.equal(s.missing, 4);
     assert.deepEqual(s.takeDue(1099), []);
     assert.equal(s.nextDueAt(), 1100);
-    assert.deepEqual(s.takeDue(1100), [{ from: 11, to: 15 }]);
+    assert.deepEqual(s.takeDue(1100), [{ lo: 11, hi: 14 }]);
     assert.deepEqual(s.takeDue(5000), [], 'in flight: not handed out twice');
     assert.equal(s.nextDueAt(), undefined);
   });
@@ -64,12 +64,12 @@ describe('SymbolSequence', () => {
     assert.equal(s.observe(101, 1).kind, 'filled');
     assert.equal(s.observe(109, 1).kind, 'filled');
     assert.deepEqual(s.holes, [
-      { from: 102, to: 105 },
-      { from: 106, to: 109 },
+      { lo: 102, hi: 104 },
+      { lo: 106, hi: 108 },
     ]);
     assert.deepEqual(s.takeDue(1000), [
-      { from: 102, to: 105 },
-      { from: 106, to: 109 },
+      { lo: 102, hi: 104 },
+      { lo: 106, hi: 108 },
     ]);
   });
 
@@ -96,7 +96,7 @@ describe('SymbolSequence', () => {
     assert.equal(s.settle(r!, { kind: 'retry', retryAt: 3000, maxAttempts: 2 }), 0);
     assert.deepEqual(s.takeDue(2999), []);
     [r] = s.takeDue(3000);
-    assert.deepEqual(r, { from: 2, to: 5 });
+    assert.deepEqual(r, { lo: 2, hi: 4 });
     assert.equal(s.settle(r!, { kind: 'retry', retryAt: 5000, maxAttempts: 2 }), 3);
     assert.equal(s.missing, 0);
   });
@@ -108,14 +108,14 @@ describe('SymbolSequence', () => {
     const [r] = s.takeDue(1000);
     s.observe(6, 1500); // {4,5}, not in flight
     assert.equal(s.settle(r!, { kind: 'abandon' }), 1);
-    assert.deepEqual(s.holes, [{ from: 4, to: 6 }]);
+    assert.deepEqual(s.holes, [{ lo: 4, hi: 5 }]);
   });
 
   test('holes above maxHoleIds are reported but not tracked', () => {
     const s = seq(10);
     s.observe(1, 0);
     const o = s.observe(100, 0);
-    assert.deepEqual(o, { kind: 'gap', hole: { from: 2, to: 100 }, tooLarge: true });
+    assert.deepEqual(o, { kind: 'gap', hole: { lo: 2, hi: 99 }, tooLarge: true });
     assert.equal(s.missing, 0);
     assert.equal(s.observe(50, 0).kind, 'duplicate');
   });
@@ -123,7 +123,7 @@ describe('SymbolSequence', () => {
   test('a seed from the previous run turns the first frame into a hole to backfill', () => {
     const s = seq();
     s.seed(100);
-    assert.deepEqual(s.observe(110, 0), { kind: 'gap', hole: { from: 101, to: 110 }, tooLarge: false });
+    assert.deepEqual(s.observe(110, 0), { kind: 'gap', hole: { lo: 101, hi: 109 }, tooLarge: false });
     s.seed(5);
     assert.equal(s.last, 110, 'a seed never overrides live tracking');
   });
@@ -163,13 +163,13 @@ describe('SymbolSequence', () => {
         if (o.kind !== 'duplicate') published.push(id);
         if (next(8) === 0) {
           for (const r of s.takeDue(now + 2000)) {
-            for (let a = r.from; a < r.to; a++) if (s.take(a)) published.push(a);
+            for (let a = r.lo; a <= r.hi; a++) if (s.take(a)) published.push(a);
             s.settle(r, { kind: 'abandon' });
           }
         }
       }
       for (const r of s.takeDue(Number.MAX_SAFE_INTEGER)) {
-        for (let a = r.from; a < r.to; a++) if (s.take(a)) published.push(a);
+        for (let a = r.lo; a <= r.hi; a++) if (s.take(a)) published.push(a);
         s.settle(r, { kind: 'abandon' });
       }
       const first = ws[0]!;

@@ -3,22 +3,27 @@
  *
  * Binance's `a` increases by exactly 1 per symbol. `last` is the highest id published. A frame
  * with `a <= last` is either a late arrival into an open hole (publish it, close that id) or a
- * duplicate (drop). A frame with `a > last + 1` opens the hole `[last + 1, a)`: it becomes due
+ * duplicate (drop). A frame with `a > last + 1` opens the hole `last + 1 .. a - 1`: it becomes due
  * for REST backfill only after a short delay, so frames that were merely reordered fill it
  * first and are never fetched twice. Whatever REST returns is checked against the hole set
  * again, so an id is published once whichever path delivers it first.
+ *
+ * Holes are inclusive id ranges `{ lo, hi }` (`hi - lo + 1` ids), the one convention of the
+ * pipeline: the engine's holes (persisted in its snapshots) and the trade's own `firstId ..
+ * lastId` are inclusive too, so a hole reads the same wherever it is logged. The half-open
+ * form appears only at the REST call (`toIdExclusive: hi + 1`), where the name says so.
  */
 
 export interface HoleRange {
   /** First missing id. */
-  readonly from: number;
-  /** One past the last missing id. */
-  readonly to: number;
+  readonly lo: number;
+  /** Last missing id (inclusive). */
+  readonly hi: number;
 }
 
 interface Hole {
-  from: number;
-  to: number;
+  lo: number;
+  hi: number;
   /** Not fetched before this time (backfill delay, then retry backoff). */
   notBefore: number;
   /** Failed fetch attempts so far. */
@@ -74,12 +79,12 @@ export class SymbolSequence {
   /** Ids currently missing (open holes). */
   get missing(): number {
     let n = 0;
-    for (const h of this.#holes) n += h.to - h.from;
+    for (const h of this.#holes) n += h.hi - h.lo + 1;
     return n;
   }
 
   get holes(): HoleRange[] {
-    return this.#holes.map((h) => ({ from: h.from, to: h.to }));
+    return this.#holes.map((h) => ({ lo: h.lo, hi: h.hi }));
   }
 
   /**
@@ -106,7 +111,7 @@ export class SymbolSequence {
       return { kind: 'next' };
     }
     if (id > last) {
-      const hole = { from: last + 1, to: id };
+      const hole = { lo: last + 1, hi: id - 1 };
       this.#last = id;
       const tooLarge = id - (last + 1) > this.#options.maxHoleIds;
       if (!tooLarge) {
@@ -122,7 +127,7 @@ export class SymbolSequence {
       const min = this.#min;
       this.#min = id;
       if (id + 1 === min) return { kind: 'filled' };
-      const hole = { from: id + 1, to: min };
+      const hole = { lo: id + 1, hi: min - 1 };
       const tooLarge = min - (id + 1) > this.#options.maxHoleIds;
       if (!tooLarge) this.#holes.unshift({ ...hole, notBefore: now + this.#options.backfillDelayMs, attempts: 0, inFlight: false });
       return { kind: 'gap', hole, tooLarge };
@@ -135,12 +140,12 @@ export class SymbolSequence {
     const i = this.#find(id);
     if (i < 0) return false;
     const h = this.#holes[i] as Hole;
-    if (h.to - h.from === 1) this.#holes.splice(i, 1);
-    else if (id === h.from) h.from += 1;
-    else if (id === h.to - 1) h.to -= 1;
+    if (h.lo === h.hi) this.#holes.splice(i, 1);
+    else if (id === h.lo) h.lo += 1;
+    else if (id === h.hi) h.hi -= 1;
     else {
-      this.#holes.splice(i + 1, 0, { ...h, from: id + 1, to: h.to });
-      h.to = id;
+      this.#holes.splice(i + 1, 0, { ...h, lo: id + 1, hi: h.hi });
+      h.hi = id - 1;
     }
     return true;
   }
@@ -151,7 +156,7 @@ export class SymbolSequence {
     for (const h of this.#holes) {
       if (h.inFlight || h.notBefore > now) continue;
       h.inFlight = true;
-      due.push({ from: h.from, to: h.to });
+      due.push({ lo: h.lo, hi: h.hi });
     }
     return due;
   }
@@ -171,7 +176,7 @@ export class SymbolSequence {
     let abandoned = 0;
     const keep: Hole[] = [];
     for (const h of this.#holes) {
-      const inside = h.inFlight && h.from >= range.from && h.to <= range.to;
+      const inside = h.inFlight && h.lo >= range.lo && h.hi <= range.hi;
       if (!inside) {
         keep.push(h);
         continue;
@@ -182,7 +187,7 @@ export class SymbolSequence {
         h.notBefore = outcome.retryAt;
         keep.push(h);
       } else {
-        abandoned += h.to - h.from;
+        abandoned += h.hi - h.lo + 1;
       }
     }
     this.#holes = keep;
@@ -204,8 +209,8 @@ export class SymbolSequence {
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const h = this.#holes[mid] as Hole;
-      if (id < h.from) hi = mid - 1;
-      else if (id >= h.to) lo = mid + 1;
+      if (id < h.lo) hi = mid - 1;
+      else if (id > h.hi) lo = mid + 1;
       else return mid;
     }
     return -1;

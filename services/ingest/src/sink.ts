@@ -4,7 +4,8 @@
  */
 import type { Logger } from '@cvd/common';
 import { BatchingProducer, type Kafka } from '@cvd/kafka';
-import { encodeTrade, key, type AggTrade, type Market } from '@cvd/schemas';
+import type { AggTrade, Market } from '@cvd/core';
+import { encodeTrade, key } from '@cvd/schemas';
 
 export interface TradeSink {
   publishTrade(trade: AggTrade): void;

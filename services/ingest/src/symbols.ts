@@ -3,7 +3,8 @@
  * value an Avro `SymbolConfig`; a tombstone (null value) or `enabled: false` means "not
  * wanted". Bad records are reported and skipped, never fatal.
  */
-import { decodeSymbolConfig, parseKey, type Market } from '@cvd/schemas';
+import type { Market } from '@cvd/core';
+import { decodeSymbolConfig, parseKey } from '@cvd/schemas';
 
 export type SymbolChange =
   | { readonly kind: 'enable'; readonly market: Market; readonly symbol: string }

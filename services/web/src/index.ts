@@ -1,6 +1,6 @@
 export { createWebApp, startWeb, type RunningWeb, type WebApp, type WebOptions } from './web.js';
 export { WebEnv, parseWebEnv } from './env.js';
 export { WebError, WEB_ERROR_CODES, type WebErrorCode } from './errors.js';
-export { parseBarsQuery, parseMarket, parseSymbol, parseTimeframe, parseLimit, parseSince, MARKETS, SYMBOL_PATTERN, LIMIT, type BarsQuery, type Market } from './query.js';
+export { parseBarsQuery, parseMarket, parseSymbol, parseTimeframe, parseLimit, parseSince, LIMIT, type BarsQuery } from './query.js';
 export { barsSql, symbolsSql, sqlString, sqlTimestamp, BAR_API_COLUMNS } from './sql.js';
 export { Api, isoMillis, type ApiBar, type BarsResponse, type SymbolEntry, type SqlExecutor } from './api.js';

@@ -1,17 +1,6 @@
+import { isMarket, isSymbol, MARKETS, type Market } from '@cvd/core';
 import { TIMEFRAMES, type Timeframe } from '@cvd/questdb';
 import { WebError } from './errors.js';
-
-/** Markets as the bar table spells them. */
-export const MARKETS = ['spot', 'usdm', 'coinm'] as const;
-export type Market = (typeof MARKETS)[number];
-
-/**
- * A symbol as the pipeline accepts it (the engine's rule): 1–64 characters, non-ASCII allowed,
- * no whitespace, `:`, quotes, backticks or control characters. The SQL literal is escaped
- * anyway ({@link sqlString}); this rule just turns garbage into a clear 400.
- */
-// eslint-disable-next-line no-control-regex
-export const SYMBOL_PATTERN = /^[^\s:"'`\\\u0000-\u001f\u007f\ufffd]{1,64}$/u;
 
 export const LIMIT = { min: 1, max: 5000, default: 500 } as const;
 
@@ -41,13 +30,15 @@ function single(params: URLSearchParams, name: string): string | undefined {
 /** `spot` / `usdm` / `coinm`, else a 400. */
 export function parseMarket(raw: string | undefined): Market {
   if (raw === undefined || raw === '') throw bad(`market: required, one of ${MARKETS.join(', ')}`);
-  if (!(MARKETS as readonly string[]).includes(raw)) throw bad(`market: expected one of ${MARKETS.join(', ')}`);
-  return raw as Market;
+  if (!isMarket(raw)) throw bad(`market: expected one of ${MARKETS.join(', ')}`);
+  return raw;
 }
 
 export function parseSymbol(raw: string | undefined): string {
   if (raw === undefined || raw === '') throw bad('symbol: required, e.g. BTCUSDT');
-  if (!SYMBOL_PATTERN.test(raw)) throw bad('symbol: expected 1-64 characters without whitespace, quotes, backslash, ":" or control characters');
+  // The pipeline's symbol rule. The SQL literal is escaped anyway ({@link sqlString}); the
+  // rule just turns garbage into a clear 400.
+  if (!isSymbol(raw)) throw bad('symbol: expected 1-64 characters without whitespace, quotes, backslash, control characters or any of @/?#&=%:');
   return raw;
 }
 

@@ -11,11 +11,11 @@
  */
 import type { MarketDialect, ParseOptions, ParsedFrame } from './core.js';
 import { parseDialectFrame } from './core.js';
-import { MARKETS } from '../market.js';
+import { MARKET_CONFIGS } from '../market.js';
 
 export const COINM_DIALECT: MarketDialect = Object.freeze({
   market: 'coinm',
-  docUrl: MARKETS.coinm.docUrl,
+  docUrl: MARKET_CONFIGS.coinm.docUrl,
   serverShutdownEvent: false,
 });
 

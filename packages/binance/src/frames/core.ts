@@ -4,69 +4,56 @@
  * (`spot.ts`, `usdm.ts`, `coinm.ts`) only describe what differs between markets.
  *
  * Nothing here throws on bad input: every problem becomes a {@link FrameError} with a code
- * to branch on and a reason for people.
+ * to branch on and a reason for people. The trade's own fields are checked by the core's
+ * `checkExchangeTrade`, the same check the record decoder runs, so a bad price is
+ * `invalid-decimal` wherever it is caught; this file only adds what is about the wire (the
+ * envelope, missing keys, the time unit, the frame size).
  */
-import type { Market } from '../market.js';
-import { isValidSymbol, lowerAscii, MAX_SYMBOL_LENGTH } from '../symbol.js';
+import { checkExchangeTrade, isSymbol, MAX_SYMBOL_LENGTH, showValue as show, TRADE_PROBLEM_CODES } from '@cvd/core';
+import type { AggTrade, ExchangeTrade, Market } from '@cvd/core';
+import { lowerAscii } from '../symbol.js';
 
-export const FRAME_ERROR_CODES = [
+/** Problems of the frame itself, before there is a trade to check. */
+const ENVELOPE_ERROR_CODES = [
   /** The frame is larger than `maxFrameBytes`. */
-  'too_large',
+  'too-large',
   /** A Buffer/ArrayBuffer that is not valid UTF-8. */
   'binary',
   /** Text that is not JSON. */
-  'invalid_json',
-  /** JSON that is not an object (array, string, number, null). */
-  'not_object',
-  /** An object that is neither an event, a combined-stream wrapper nor a response. */
-  'unknown_frame',
-  /** An event (`e`) this market's parser does not handle. */
-  'unsupported_event',
-  /** A combined-stream wrapper whose `stream` does not name the event's symbol. */
-  'stream_mismatch',
+  'invalid-json',
   /** A required field is absent. */
-  'missing_field',
-  /** `p`/`q` is not a plain non-negative decimal string. */
-  'invalid_decimal',
-  /** `a`/`f`/`l` is not a safe non-negative integer, or `f > l`. */
-  'invalid_id',
-  /** `T`/`E` is not a safe non-negative integer or does not fit the time unit. */
-  'invalid_time',
-  /** `s` is empty, too long or contains forbidden characters. */
-  'invalid_symbol',
-  /** Any other field of the wrong type (`m` not boolean, `data` not an object...). */
-  'invalid_field',
+  'missing-field',
+  /** An object that is neither an event, a combined-stream wrapper nor a response. */
+  'unknown-frame',
+  /** An event (`e`) this market's parser does not handle. */
+  'unsupported-event',
+  /** A combined-stream wrapper whose `stream` does not name the event's symbol. */
+  'stream-mismatch',
 ] as const;
+
+/**
+ * Every code a frame can be rejected with (all kebab-case; ingest's dead-letter `reason`
+ * and the `reason` label of `cvd_ingest_malformed_total`): the envelope's, then the trade's
+ * from `TRADE_PROBLEM_CODES` — `not-object` (JSON that is not an object), `invalid-decimal`
+ * (`p`/`q`), `invalid-id` (`a`/`f`/`l`, `f > l`), `invalid-time` (`T`/`E`, also a time unit
+ * mismatch), `invalid-symbol` (`s`), `invalid-field` (any other wrong type: `m` not boolean,
+ * `data` not an object, a bad response id, an unknown market) and `invalid-market`.
+ */
+export const FRAME_ERROR_CODES = [...ENVELOPE_ERROR_CODES, ...TRADE_PROBLEM_CODES] as const;
 export type FrameErrorCode = (typeof FRAME_ERROR_CODES)[number];
 
 /** Time unit of a stream's `T`/`E`. Spot can be asked for microseconds; futures cannot. */
 export type TimeUnit = 'MILLISECOND' | 'MICROSECOND';
 
-export interface AggTrade {
-  readonly market: Market;
-  /** Exchange symbol as sent (`BTCUSDT`, `ETHUSD_PERP`, `币安人生USDT`). */
-  readonly symbol: string;
-  /** `a`: per symbol it increases by exactly 1; gaps are detected on it alone. */
-  readonly aggId: number;
-  /** `p`, the exact decimal string. */
-  readonly price: string;
-  /** `q`, the exact decimal string; COIN-M quantities are contracts. */
-  readonly qty: string;
-  readonly firstId: number;
-  readonly lastId: number;
-  /** `T` in milliseconds (floored when the stream sends microseconds). */
-  readonly tradeTimeMs: number;
-  /** `E` in milliseconds; REST rows have no `E`, so there it equals `tradeTimeMs`. */
-  readonly eventTimeMs: number;
-  /** `m`: the buyer is the maker, i.e. the taker sold. */
-  readonly buyerMaker: boolean;
-  /** `T` as sent, only when the stream's time unit is microseconds. */
-  readonly tradeTimeUs?: number;
-}
+/**
+ * What a frame or REST row says about one trade: the core's {@link ExchangeTrade}, plus `T`
+ * as sent when the stream's time unit is microseconds.
+ */
+export type FrameTrade = ExchangeTrade & { readonly tradeTimeUs?: number };
 
 export interface TradeFrame {
   readonly kind: 'trade';
-  readonly trade: AggTrade;
+  readonly trade: FrameTrade;
   /** The combined-stream name, when the frame came wrapped. */
   readonly stream?: string;
 }
@@ -134,7 +121,6 @@ export interface MarketDialect {
   readonly serverShutdownEvent: boolean;
 }
 
-const DECIMAL_RE = /^\d+(?:\.\d+)?$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 type Obj = Record<string, unknown>;
@@ -151,31 +137,19 @@ function isFrameError(v: unknown): v is FrameError {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'error';
 }
 
-/** Short, escaped rendering of a bad value for reasons. */
-function show(v: unknown): string {
-  if (typeof v === 'string') {
-    const s = JSON.stringify(v.length > 24 ? `${v.slice(0, 24)}…` : v);
-    return `string ${s}`;
-  }
-  if (typeof v === 'number') return `number ${String(v)}`;
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v;
-}
-
 /** Turns a string, Buffer/Uint8Array or ArrayBuffer into JSON; anything else passes through. */
 function decode(raw: unknown, maxBytes: number): { readonly value: unknown } | FrameError {
   let text: string;
   if (typeof raw === 'string') {
     // UTF-8 needs at least one byte per UTF-16 unit and at most three.
     if (raw.length > maxBytes || (raw.length * 3 > maxBytes && Buffer.byteLength(raw, 'utf8') > maxBytes)) {
-      return fail('too_large', `frame is larger than ${maxBytes} bytes`);
+      return fail('too-large', `frame is larger than ${maxBytes} bytes`);
     }
     text = raw;
   } else if (raw instanceof Uint8Array || raw instanceof ArrayBuffer) {
     const bytes = raw instanceof Uint8Array ? raw : new Uint8Array(raw);
     if (bytes.byteLength > maxBytes) {
-      return fail('too_large', `frame is ${bytes.byteLength} bytes, above the ${maxBytes} limit`);
+      return fail('too-large', `frame is ${bytes.byteLength} bytes, above the ${maxBytes} limit`);
     }
     try {
       text = utf8.decode(bytes);
@@ -188,77 +162,55 @@ function decode(raw: unknown, maxBytes: number): { readonly value: unknown } | F
   try {
     return { value: JSON.parse(text) as unknown };
   } catch (err) {
-    return fail('invalid_json', `frame is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    return fail('invalid-json', `frame is not JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
-}
-
-export function decimalField(o: Obj, key: string, maxLength: number): string | FrameError {
-  const v = o[key];
-  if (v === undefined) return fail('missing_field', `"${key}" is missing`, key);
-  if (typeof v !== 'string') {
-    return fail('invalid_decimal', `"${key}" must be a decimal string, got ${show(v)}`, key);
-  }
-  if (v.length > maxLength) {
-    return fail('invalid_decimal', `"${key}" is ${v.length} characters long, above the ${maxLength} limit`, key);
-  }
-  if (DECIMAL_RE.test(v)) return v;
-  let why: string;
-  if (v.length === 0) why = 'is an empty string';
-  else if (v.trimStart().startsWith('-')) why = `is negative (${show(v)})`;
-  else if (/^\s*[+\d.]*[eE]/.test(v)) why = `uses exponent notation (${show(v)})`;
-  else why = `is not a plain decimal of digits with an optional fraction (${show(v)})`;
-  return fail('invalid_decimal', `"${key}" ${why}`, key);
-}
-
-export function idField(o: Obj, key: string): number | FrameError {
-  const v = o[key];
-  if (v === undefined) return fail('missing_field', `"${key}" is missing`, key);
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || Object.is(v, -0)) {
-    return fail('invalid_id', `"${key}" must be a safe non-negative integer, got ${show(v)}`, key);
-  }
-  return v;
 }
 
 export function timeField(o: Obj, key: string, unit: TimeUnit): number | FrameError {
   const v = o[key];
-  if (v === undefined) return fail('missing_field', `"${key}" is missing`, key);
+  if (v === undefined) return fail('missing-field', `"${key}" is missing`, key);
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || Object.is(v, -0)) {
-    return fail('invalid_time', `"${key}" must be a safe non-negative integer, got ${show(v)}`, key);
+    return fail('invalid-time', `"${key}" must be a safe non-negative integer, got ${show(v)}`, key);
   }
   if (unit === 'MILLISECOND' && v >= MICROSECOND_TIME_THRESHOLD) {
-    return fail('invalid_time', `"${key}" ${v} looks like microseconds but the time unit is MILLISECOND`, key);
+    return fail('invalid-time', `"${key}" ${v} looks like microseconds but the time unit is MILLISECOND`, key);
   }
   if (unit === 'MICROSECOND' && v < MICROSECOND_TIME_THRESHOLD) {
-    return fail('invalid_time', `"${key}" ${v} looks like milliseconds but the time unit is MICROSECOND`, key);
+    return fail('invalid-time', `"${key}" ${v} looks like milliseconds but the time unit is MICROSECOND`, key);
   }
   return v;
 }
 
 function symbolField(o: Obj, key: string): string | FrameError {
   const v = o[key];
-  if (v === undefined) return fail('missing_field', `"${key}" is missing`, key);
-  if (typeof v !== 'string' || !isValidSymbol(v)) {
-    return fail(
-      'invalid_symbol',
-      `"${key}" must be 1–${MAX_SYMBOL_LENGTH} characters without whitespace, control characters or @/?#&=%:, got ${show(v)}`,
-      key,
-    );
-  }
+  if (v === undefined) return fail('missing-field', `"${key}" is missing`, key);
+  if (!isSymbol(v)) return fail('invalid-symbol', symbolReason(key, v), key);
   return v;
 }
 
-function boolField(o: Obj, key: string): boolean | FrameError {
-  const v = o[key];
-  if (v === undefined) return fail('missing_field', `"${key}" is missing`, key);
-  if (typeof v !== 'boolean') return fail('invalid_field', `"${key}" must be a boolean, got ${show(v)}`, key);
-  return v;
+function symbolReason(key: string, v: unknown): string {
+  return `"${key}" must be 1–${MAX_SYMBOL_LENGTH} characters without whitespace, control characters, quotes or @/?#&=%:\\, got ${show(v)}`;
 }
+
+/** The frame's key of each trade field, to name the offending field as Binance spells it. */
+const WIRE_KEYS: Readonly<Partial<Record<keyof AggTrade, string>>> = {
+  symbol: 's',
+  aggId: 'a',
+  price: 'p',
+  qty: 'q',
+  firstId: 'f',
+  lastId: 'l',
+  tradeTimeMs: 'T',
+  eventTimeMs: 'E',
+  buyerMaker: 'm',
+};
 
 const toMs = (v: number, unit: TimeUnit): number => (unit === 'MICROSECOND' ? Math.floor(v / 1000) : v);
 
 /**
- * Validates the fields shared by websocket events and REST rows (`a p q f l T m`).
- * `eventTime` is `E` for websocket events; REST rows have none.
+ * Builds the trade from the fields shared by websocket events and REST rows (`a p q f l T m`)
+ * and checks it with the core's trade check. `eventTime` is `E` for websocket events; REST
+ * rows have none.
  */
 function buildTrade(
   market: Market,
@@ -267,39 +219,42 @@ function buildTrade(
   eventTime: number | undefined,
   unit: TimeUnit,
   maxDecimalLength: number,
-): AggTrade | FrameError {
-  const aggId = idField(o, 'a');
-  if (isFrameError(aggId)) return aggId;
-  const price = decimalField(o, 'p', maxDecimalLength);
-  if (isFrameError(price)) return price;
-  const qty = decimalField(o, 'q', maxDecimalLength);
-  if (isFrameError(qty)) return qty;
-  const firstId = idField(o, 'f');
-  if (isFrameError(firstId)) return firstId;
-  const lastId = idField(o, 'l');
-  if (isFrameError(lastId)) return lastId;
-  if (firstId > lastId) {
-    return fail('invalid_id', `first trade id "f" ${firstId} is above last trade id "l" ${lastId}`, 'f');
+): FrameTrade | FrameError {
+  for (const key of ['a', 'p', 'q', 'f', 'l']) {
+    const v = o[key];
+    if (v === undefined) return fail('missing-field', `"${key}" is missing`, key);
+    // A stricter limit than the core's may be configured: a resource cap, like maxFrameBytes.
+    if (typeof v === 'string' && v.length > maxDecimalLength) {
+      return fail('invalid-decimal', `"${key}" is ${v.length} characters long, above the ${maxDecimalLength} limit`, key);
+    }
   }
   const tradeTime = timeField(o, 'T', unit);
   if (isFrameError(tradeTime)) return tradeTime;
-  const buyerMaker = boolField(o, 'm');
-  if (isFrameError(buyerMaker)) return buyerMaker;
+  if (o['m'] === undefined) return fail('missing-field', '"m" is missing', 'm');
   const tradeTimeMs = toMs(tradeTime, unit);
   const eventTimeMs = eventTime === undefined ? tradeTimeMs : toMs(eventTime, unit);
-  const trade: AggTrade = { market, symbol, aggId, price, qty, firstId, lastId, tradeTimeMs, eventTimeMs, buyerMaker };
+  // Exactly these fields: nothing else from the input leaks into the trade.
+  const candidate = { market, symbol, aggId: o['a'], price: o['p'], qty: o['q'], firstId: o['f'], lastId: o['l'], tradeTimeMs, eventTimeMs, buyerMaker: o['m'] };
+  const problem = checkExchangeTrade(candidate);
+  if (problem !== undefined) {
+    if (problem.field === undefined) return fail(problem.code, problem.reason);
+    // Name the field as the frame spells it: `"q" must be a decimal string, …`.
+    const key = WIRE_KEYS[problem.field] ?? problem.field;
+    return fail(problem.code, `"${key}"${problem.reason.slice(problem.field.length)}`, key);
+  }
+  const trade = candidate as ExchangeTrade;
   return unit === 'MICROSECOND' ? { ...trade, tradeTimeUs: tradeTime } : trade;
 }
 
 function parseEvent(d: MarketDialect, o: Obj, stream: string | undefined, opts: Required<ParseOptions>): ParsedFrame {
   const e = o['e'];
-  if (e === undefined) return fail('missing_field', '"e" (event type) is missing', 'e');
+  if (e === undefined) return fail('missing-field', '"e" (event type) is missing', 'e');
   if (e === 'aggTrade') {
     const symbol = symbolField(o, 's');
     if (isFrameError(symbol)) return symbol;
     // Case-insensitive, because only the symbol part matters for routing.
     if (stream !== undefined && lowerAscii(stream) !== `${lowerAscii(symbol)}@aggtrade`) {
-      return fail('stream_mismatch', `stream ${show(stream)} does not carry symbol ${show(symbol)}`, 'stream');
+      return fail('stream-mismatch', `stream ${show(stream)} does not carry symbol ${show(symbol)}`, 'stream');
     }
     const eventTime = timeField(o, 'E', opts.timeUnit);
     if (isFrameError(eventTime)) return eventTime;
@@ -312,18 +267,18 @@ function parseEvent(d: MarketDialect, o: Obj, stream: string | undefined, opts: 
     if (isFrameError(eventTime)) return eventTime;
     return { kind: 'control', type: 'serverShutdown', eventTimeMs: toMs(eventTime, opts.timeUnit) };
   }
-  return fail('unsupported_event', `event ${show(e)} is not handled on ${d.market}`, 'e');
+  return fail('unsupported-event', `event ${show(e)} is not handled on ${d.market}`, 'e');
 }
 
 function parseResponse(o: Obj): ParsedFrame {
   const id = o['id'];
   if (id !== null && typeof id !== 'number' && typeof id !== 'string') {
-    return fail('invalid_field', `response "id" must be a number, string or null, got ${show(id)}`, 'id');
+    return fail('invalid-field', `response "id" must be a number, string or null, got ${show(id)}`, 'id');
   }
   if ('error' in o) {
     const err = o['error'];
     if (!isObj(err) || typeof err['code'] !== 'number' || typeof err['msg'] !== 'string') {
-      return fail('invalid_field', 'response "error" must be {"code": number, "msg": string}', 'error');
+      return fail('invalid-field', 'response "error" must be {"code": number, "msg": string}', 'error');
     }
     return { kind: 'control', type: 'requestError', id, code: err['code'], msg: err['msg'] };
   }
@@ -345,19 +300,19 @@ export function parseDialectFrame(d: MarketDialect, raw: unknown, options: Parse
   const decoded = decode(raw, opts.maxFrameBytes);
   if (isFrameError(decoded)) return decoded;
   const o = decoded.value;
-  if (!isObj(o)) return fail('not_object', `frame must be a JSON object, got ${show(o)}`);
+  if (!isObj(o)) return fail('not-object', `frame must be a JSON object, got ${show(o)}`);
   if ('e' in o) return parseEvent(d, o, undefined, opts);
   if ('data' in o || 'stream' in o) {
     const stream = o['stream'];
     const data = o['data'];
     if (typeof stream !== 'string') {
-      return fail('invalid_field', `combined frame "stream" must be a string, got ${show(stream)}`, 'stream');
+      return fail('invalid-field', `combined frame "stream" must be a string, got ${show(stream)}`, 'stream');
     }
-    if (!isObj(data)) return fail('invalid_field', `combined frame "data" must be an object, got ${show(data)}`, 'data');
+    if (!isObj(data)) return fail('invalid-field', `combined frame "data" must be an object, got ${show(data)}`, 'data');
     return parseEvent(d, data, stream, opts);
   }
   if ('id' in o && ('result' in o || 'error' in o)) return parseResponse(o);
-  return fail('unknown_frame', 'object is neither an event, a combined-stream frame nor a request response');
+  return fail('unknown-frame', 'object is neither an event, a combined-stream frame nor a request response');
 }
 
 export interface RestRowOptions {
@@ -376,9 +331,9 @@ export function parseRestAggTrade(
   symbol: string,
   row: unknown,
   options: RestRowOptions = {},
-): AggTrade | FrameError {
-  if (!isObj(row)) return fail('not_object', `aggTrades row must be an object, got ${show(row)}`);
-  if (!isValidSymbol(symbol)) return fail('invalid_symbol', `symbol ${show(symbol)} is not a valid symbol`);
+): FrameTrade | FrameError {
+  if (!isObj(row)) return fail('not-object', `aggTrades row must be an object, got ${show(row)}`);
+  if (!isSymbol(symbol)) return fail('invalid-symbol', `symbol ${show(symbol)} is not a valid symbol`);
   return buildTrade(
     market,
     symbol,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { Market } from '../market.js';
-import type { AggTrade, ParsedFrame } from './core.js';
+import type { Market } from '@cvd/core';
+import type { FrameTrade, ParsedFrame } from './core.js';
 import { parseFrame } from './parse-frame.js';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url);
@@ -13,9 +13,9 @@ function frames(market: Market): string[] {
     .filter((l) => l.trim() !== '');
 }
 
-function trade(r: ParsedFrame): AggTrade {
+function trade(r: ParsedFrame): FrameTrade {
   assert.equal(r.kind, 'trade', JSON.stringify(r));
-  return (r as { trade: AggTrade }).trade;
+  return (r as { trade: FrameTrade }).trade;
 }
 
 const EXPECTED_COUNTS: Record<Market, number> = { spot: 2, usdm: 91, coinm: 51 };
@@ -162,10 +162,10 @@ describe('current fields and unusual but valid frames', () => {
   it('a time unit that does not match what the parser was told is rejected, not misread', () => {
     const us = { ...SPOT_EVENT, T: 1633998523963987, E: 1633998523964001 };
     const a = parseFrame('spot', us);
-    assert.equal(a.kind === 'error' && a.code, 'invalid_time');
+    assert.equal(a.kind === 'error' && a.code, 'invalid-time');
     assert.match(a.kind === 'error' ? a.reason : '', /microseconds/);
     const b = parseFrame('spot', SPOT_EVENT, { timeUnit: 'MICROSECOND' });
-    assert.equal(b.kind === 'error' && b.code, 'invalid_time');
+    assert.equal(b.kind === 'error' && b.code, 'invalid-time');
   });
 
   it('accepts a zero-width fraction-free decimal and leading zeros as plain decimals', () => {
@@ -208,49 +208,49 @@ describe('control frames', () => {
   });
   it('serverShutdown is not a futures event', () => {
     const r = parseFrame('usdm', '{"e":"serverShutdown","E":1747302780000}');
-    assert.equal(r.kind === 'error' && r.code, 'unsupported_event');
+    assert.equal(r.kind === 'error' && r.code, 'unsupported-event');
   });
 });
 
 describe('malformed frames are rejected with a code and a reason, never thrown', () => {
   const ev = (patch: Record<string, unknown>): string => JSON.stringify({ ...SPOT_EVENT, ...patch });
   const cases: ReadonlyArray<readonly [string, unknown, string, RegExp, string?]> = [
-    ['oversized frame', ev({ pad: 'x'.repeat(70_000) }), 'too_large', /65536/],
-    ['oversized Buffer', Buffer.alloc(70_000, 0x20), 'too_large', /65536/],
+    ['oversized frame', ev({ pad: 'x'.repeat(70_000) }), 'too-large', /65536/],
+    ['oversized Buffer', Buffer.alloc(70_000, 0x20), 'too-large', /65536/],
     ['non-UTF-8 binary', Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x81]), 'binary', /not UTF-8/],
-    ['UTF-8 that is not JSON', Buffer.from('hello'), 'invalid_json', /not JSON/],
-    ['truncated JSON', ev({}).slice(0, 40), 'invalid_json', /not JSON/],
-    ['JSON array', '[1,2]', 'not_object', /array/],
-    ['JSON null', 'null', 'not_object', /null/],
-    ['number value', 42, 'not_object', /number/],
-    ['unrelated object', '{"hello":1}', 'unknown_frame', /neither/],
-    ['other event', ev({ e: 'trade' }), 'unsupported_event', /"trade"/, 'e'],
-    ['combined without data object', '{"stream":"x@aggTrade","data":"nope"}', 'invalid_field', /data/, 'data'],
-    ['combined stream of another symbol', JSON.stringify({ stream: 'btcusdt@aggTrade', data: SPOT_EVENT }), 'stream_mismatch', /NKNUSDT/, 'stream'],
-    ['missing qty', ev({ q: undefined }), 'missing_field', /"q" is missing/, 'q'],
-    ['missing symbol', ev({ s: undefined }), 'missing_field', /"s" is missing/, 's'],
-    ['price as number', ev({ p: 0.3528 }), 'invalid_decimal', /decimal string, got number/, 'p'],
-    ['empty qty', ev({ q: '' }), 'invalid_decimal', /empty string/, 'q'],
-    ['negative qty', ev({ q: '-1.5' }), 'invalid_decimal', /negative/, 'q'],
-    ['negative zero', ev({ q: '-0' }), 'invalid_decimal', /negative/, 'q'],
-    ['exponent 1e309', ev({ p: '1e309' }), 'invalid_decimal', /exponent/, 'p'],
-    ['NaN', ev({ p: 'NaN' }), 'invalid_decimal', /plain decimal/, 'p'],
-    ['Infinity', ev({ q: 'Infinity' }), 'invalid_decimal', /plain decimal/, 'q'],
-    ['spaces', ev({ q: ' 1.0' }), 'invalid_decimal', /plain decimal/, 'q'],
-    ['trailing dot', ev({ q: '1.' }), 'invalid_decimal', /plain decimal/, 'q'],
-    ['too long decimal', ev({ p: `1.${'0'.repeat(80)}` }), 'invalid_decimal', /above the 64 limit/, 'p'],
-    ['aggId as string', ev({ a: '15683430' }), 'invalid_id', /got string/, 'a'],
-    ['negative aggId', ev({ a: -1 }), 'invalid_id', /non-negative/, 'a'],
-    ['fractional id', ev({ f: 1.5 }), 'invalid_id', /integer/, 'f'],
-    ['unsafe id', '{"e":"aggTrade","E":1,"s":"X","a":9007199254740993,"p":"1","q":"1","f":1,"l":1,"T":1,"m":true}', 'invalid_id', /safe/, 'a'],
-    ['f above l', ev({ f: 10, l: 9 }), 'invalid_id', /above last/, 'f'],
-    ['time as string', ev({ T: '1633998523963' }), 'invalid_time', /got string/, 'T'],
-    ['time 1e309 (Infinity)', ev({}).replace('"T":1633998523963', '"T":1e309'), 'invalid_time', /Infinity/, 'T'],
-    ['m as string', ev({ m: 'false' }), 'invalid_field', /boolean/, 'm'],
-    ['empty symbol', ev({ s: '' }), 'invalid_symbol', /1–64/, 's'],
-    ['symbol with a colon', ev({ s: 'BTC:USDT' }), 'invalid_symbol', /BTC:USDT/, 's'],
-    ['symbol with whitespace', ev({ s: 'BTC USDT' }), 'invalid_symbol', /whitespace/, 's'],
-    ['response with an object id', '{"result":null,"id":{}}', 'invalid_field', /id/, 'id'],
+    ['UTF-8 that is not JSON', Buffer.from('hello'), 'invalid-json', /not JSON/],
+    ['truncated JSON', ev({}).slice(0, 40), 'invalid-json', /not JSON/],
+    ['JSON array', '[1,2]', 'not-object', /array/],
+    ['JSON null', 'null', 'not-object', /null/],
+    ['number value', 42, 'not-object', /number/],
+    ['unrelated object', '{"hello":1}', 'unknown-frame', /neither/],
+    ['other event', ev({ e: 'trade' }), 'unsupported-event', /"trade"/, 'e'],
+    ['combined without data object', '{"stream":"x@aggTrade","data":"nope"}', 'invalid-field', /data/, 'data'],
+    ['combined stream of another symbol', JSON.stringify({ stream: 'btcusdt@aggTrade', data: SPOT_EVENT }), 'stream-mismatch', /NKNUSDT/, 'stream'],
+    ['missing qty', ev({ q: undefined }), 'missing-field', /"q" is missing/, 'q'],
+    ['missing symbol', ev({ s: undefined }), 'missing-field', /"s" is missing/, 's'],
+    ['price as number', ev({ p: 0.3528 }), 'invalid-decimal', /decimal string, got number/, 'p'],
+    ['empty qty', ev({ q: '' }), 'invalid-decimal', /empty string/, 'q'],
+    ['negative qty', ev({ q: '-1.5' }), 'invalid-decimal', /negative/, 'q'],
+    ['negative zero', ev({ q: '-0' }), 'invalid-decimal', /negative/, 'q'],
+    ['exponent 1e309', ev({ p: '1e309' }), 'invalid-decimal', /exponent/, 'p'],
+    ['NaN', ev({ p: 'NaN' }), 'invalid-decimal', /plain decimal/, 'p'],
+    ['Infinity', ev({ q: 'Infinity' }), 'invalid-decimal', /plain decimal/, 'q'],
+    ['spaces', ev({ q: ' 1.0' }), 'invalid-decimal', /plain decimal/, 'q'],
+    ['trailing dot', ev({ q: '1.' }), 'invalid-decimal', /plain decimal/, 'q'],
+    ['too long decimal', ev({ p: `1.${'0'.repeat(80)}` }), 'invalid-decimal', /above the 64 limit/, 'p'],
+    ['aggId as string', ev({ a: '15683430' }), 'invalid-id', /got string/, 'a'],
+    ['negative aggId', ev({ a: -1 }), 'invalid-id', /non-negative/, 'a'],
+    ['fractional id', ev({ f: 1.5 }), 'invalid-id', /integer/, 'f'],
+    ['unsafe id', '{"e":"aggTrade","E":1,"s":"X","a":9007199254740993,"p":"1","q":"1","f":1,"l":1,"T":1,"m":true}', 'invalid-id', /safe/, 'a'],
+    ['f above l', ev({ f: 10, l: 9 }), 'invalid-id', /above last/, 'f'],
+    ['time as string', ev({ T: '1633998523963' }), 'invalid-time', /got string/, 'T'],
+    ['time 1e309 (Infinity)', ev({}).replace('"T":1633998523963', '"T":1e309'), 'invalid-time', /Infinity/, 'T'],
+    ['m as string', ev({ m: 'false' }), 'invalid-field', /boolean/, 'm'],
+    ['empty symbol', ev({ s: '' }), 'invalid-symbol', /1–64/, 's'],
+    ['symbol with a colon', ev({ s: 'BTC:USDT' }), 'invalid-symbol', /BTC:USDT/, 's'],
+    ['symbol with whitespace', ev({ s: 'BTC USDT' }), 'invalid-symbol', /whitespace/, 's'],
+    ['response with an object id', '{"result":null,"id":{}}', 'invalid-field', /id/, 'id'],
   ];
   for (const [name, input, code, reason, field] of cases) {
     it(name, () => {
@@ -268,7 +268,7 @@ describe('malformed frames are rejected with a code and a reason, never thrown',
     const bytes = Buffer.byteLength(frame);
     assert.equal(parseFrame('spot', frame, { maxFrameBytes: bytes }).kind, 'trade');
     const r = parseFrame('spot', frame, { maxFrameBytes: bytes - 1 });
-    assert.equal(r.kind === 'error' && r.code, 'too_large');
+    assert.equal(r.kind === 'error' && r.code, 'too-large');
   });
 
   it('survives random garbage', () => {
@@ -286,6 +286,6 @@ describe('malformed frames are rejected with a code and a reason, never thrown',
 
   it('unknown market is an error, not a throw', () => {
     const r = parseFrame('margin' as Market, JSON.stringify(SPOT_EVENT));
-    assert.equal(r.kind === 'error' && r.code, 'invalid_field');
+    assert.equal(r.kind === 'error' && r.code, 'invalid-field');
   });
 });

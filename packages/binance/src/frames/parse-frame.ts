@@ -1,4 +1,4 @@
-import type { Market } from '../market.js';
+import type { Market } from '@cvd/core';
 import type { MarketDialect, ParseOptions, ParsedFrame } from './core.js';
 import { parseDialectFrame } from './core.js';
 import { COINM_DIALECT } from './coinm.js';
@@ -21,7 +21,7 @@ export const DIALECTS: Readonly<Record<Market, MarketDialect>> = Object.freeze({
 export function parseFrame(market: Market, raw: unknown, options?: ParseOptions): ParsedFrame {
   const dialect = DIALECTS[market] as MarketDialect | undefined;
   if (dialect === undefined) {
-    return { kind: 'error', code: 'invalid_field', reason: `unknown market ${JSON.stringify(String(market))}`, field: 'market' };
+    return { kind: 'error', code: 'invalid-field', reason: `unknown market ${JSON.stringify(String(market))}`, field: 'market' };
   }
   return parseDialectFrame(dialect, raw, options);
 }

@@ -11,11 +11,11 @@
  */
 import type { MarketDialect, ParseOptions, ParsedFrame } from './core.js';
 import { parseDialectFrame } from './core.js';
-import { MARKETS } from '../market.js';
+import { MARKET_CONFIGS } from '../market.js';
 
 export const SPOT_DIALECT: MarketDialect = Object.freeze({
   market: 'spot',
-  docUrl: MARKETS.spot.docUrl,
+  docUrl: MARKET_CONFIGS.spot.docUrl,
   serverShutdownEvent: true,
 });
 

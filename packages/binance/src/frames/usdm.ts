@@ -3,7 +3,7 @@
  * Doc: https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Aggregate-Trade-Streams
  *
  * `{"e":"aggTrade","E":..,"s":"BTCUSDT","a":..,"p":"0.001","q":"100","nq":"100","f":..,"l":..,"T":..,"m":true}`
- * - Served under the `/market` path since 2026-04-23 (see `MARKETS.usdm.wsPathPrefix`).
+ * - Served under the `/market` path since 2026-04-23 (see `MARKET_CONFIGS.usdm.wsPathPrefix`).
  * - `nq` (quantity without RPI-order fills, since 2025-12-31) and `st` (1 = USD-M) are
  *   tolerated and dropped: CVD counts every fill, i.e. `q`.
  * - Pushed every 100 ms; insurance-fund and ADL trades are excluded. `f`/`l` may skip
@@ -12,11 +12,11 @@
  */
 import type { MarketDialect, ParseOptions, ParsedFrame } from './core.js';
 import { parseDialectFrame } from './core.js';
-import { MARKETS } from '../market.js';
+import { MARKET_CONFIGS } from '../market.js';
 
 export const USDM_DIALECT: MarketDialect = Object.freeze({
   market: 'usdm',
-  docUrl: MARKETS.usdm.docUrl,
+  docUrl: MARKET_CONFIGS.usdm.docUrl,
   serverShutdownEvent: false,
 });
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BinanceError } from '../errors.js';
-import type { AggTrade } from '../frames/core.js';
+import type { FrameTrade } from '../frames/core.js';
 import { backfillAggTrades } from './backfill.js';
 import type { FetchAggTradePage } from './backfill.js';
 
-const t = (aggId: number): AggTrade => ({
+const t = (aggId: number): FrameTrade => ({
   market: 'spot',
   symbol: 'BTCUSDT',
   aggId,

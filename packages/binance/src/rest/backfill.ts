@@ -5,8 +5,8 @@
  * hidden, so the caller can mark them missing and perhaps retry later.
  */
 import { BinanceError } from '../errors.js';
-import type { AggTrade } from '../frames/core.js';
-import type { Market } from '../market.js';
+import type { FrameTrade } from '../frames/core.js';
+import type { Market } from '@cvd/core';
 
 export interface BackfillProgress {
   readonly market: Market;
@@ -47,7 +47,7 @@ export interface MissingRange {
 
 export interface BackfillResult {
   /** Trades with `fromId <= aggId < toIdExclusive`, in id order, without duplicates. */
-  readonly trades: AggTrade[];
+  readonly trades: FrameTrade[];
   /** Ids in `[fromId, toIdExclusive)` not in `trades`, as ordered, non-overlapping ranges. */
   readonly missing: MissingRange[];
   /** Sum of `missing` range lengths. */
@@ -58,7 +58,7 @@ export interface BackfillResult {
 }
 
 /** One REST page: up to `limit` trades from `fromId` (inclusive). */
-export type FetchAggTradePage = (fromId: number, limit: number, signal?: AbortSignal) => Promise<AggTrade[]>;
+export type FetchAggTradePage = (fromId: number, limit: number, signal?: AbortSignal) => Promise<FrameTrade[]>;
 
 /**
  * Pages through `fetchPage`. Never throws a {@link BinanceError} from a page: it stops and
@@ -74,7 +74,7 @@ export async function backfillAggTrades(
   if (!Number.isSafeInteger(fromId) || !Number.isSafeInteger(toIdExclusive) || fromId < 0 || fromId > toIdExclusive) {
     throw new BinanceError('invalid-argument', `backfill needs 0 <= fromId <= toIdExclusive, got ${fromId}..${toIdExclusive}`);
   }
-  const trades: AggTrade[] = [];
+  const trades: FrameTrade[] = [];
   const missing: MissingRange[] = [];
   const addMissing = (from: number, to: number, reason: MissingReason): void => {
     const last = missing[missing.length - 1];
@@ -89,7 +89,7 @@ export async function backfillAggTrades(
   let error: BinanceError | undefined;
   while (cursor < toIdExclusive) {
     const limit = Math.min(maxLimit, toIdExclusive - cursor);
-    let page: AggTrade[];
+    let page: FrameTrade[];
     try {
       page = await fetchPage(cursor, limit, request.signal);
     } catch (err) {

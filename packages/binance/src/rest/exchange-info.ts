@@ -6,7 +6,7 @@
  * https://developers.binance.com/docs/derivatives/coin-margined-futures/market-data/rest-api/Exchange-Information
  */
 import { BinanceError } from '../errors.js';
-import type { Market } from '../market.js';
+import type { Market } from '@cvd/core';
 
 export interface SymbolInfo {
   readonly market: Market;

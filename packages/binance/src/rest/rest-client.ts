@@ -9,11 +9,11 @@
  */
 import { Backoff, retry, sleep } from '@cvd/core';
 import { BinanceError } from '../errors.js';
-import type { AggTrade, TimeUnit } from '../frames/core.js';
+import type { FrameTrade, TimeUnit } from '../frames/core.js';
 import { isFrameError, parseRestAggTrade } from '../frames/core.js';
-import type { Market, MarketConfig, MarketOverrides } from '../market.js';
-import { MARKET_IDS, marketConfig } from '../market.js';
-import { isValidSymbol } from '../symbol.js';
+import { isSymbol, MARKETS, type Market } from '@cvd/core';
+import type { MarketConfig, MarketOverrides } from '../market.js';
+import { marketConfig } from '../market.js';
 import type { BackfillRequest, BackfillResult } from './backfill.js';
 import { backfillAggTrades } from './backfill.js';
 import type { SymbolInfo } from './exchange-info.js';
@@ -30,7 +30,7 @@ export interface RestClientOptions {
   readonly now?: () => number;
   /** @defaultValue a `node:timers/promises` timeout honouring the signal */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Per-market overrides of {@link MARKETS} (REST base URL, weights, budget...). */
+  /** Per-market overrides of {@link MARKET_CONFIGS} (REST base URL, weights, budget...). */
   readonly markets?: Partial<Record<Market, MarketOverrides>>;
   /**
    * Retries after a 429 before giving up with `rate-limited`.
@@ -105,7 +105,7 @@ export class RestClient {
     this.clock = { now: options.now ?? Date.now, sleep: options.sleep ?? sleep };
     this.limiter = new WeightLimiter(this.clock);
     const overrides = options.markets ?? {};
-    this.configs = Object.fromEntries(MARKET_IDS.map((m) => [m, marketConfig(m, overrides[m])])) as Record<
+    this.configs = Object.fromEntries(MARKETS.map((m) => [m, marketConfig(m, overrides[m])])) as Record<
       Market,
       MarketConfig
     >;
@@ -133,10 +133,10 @@ export class RestClient {
   }
 
   /** `GET /api/v3/aggTrades` (spot), `/fapi/v1/aggTrades`, `/dapi/v1/aggTrades`. */
-  async aggTrades(request: AggTradesRequest): Promise<AggTrade[]> {
+  async aggTrades(request: AggTradesRequest): Promise<FrameTrade[]> {
     const { market, symbol } = request;
     const cfg = this.configs[market];
-    if (!isValidSymbol(symbol)) throw new BinanceError('invalid-argument', `not a valid symbol: ${JSON.stringify(symbol)}`);
+    if (!isSymbol(symbol)) throw new BinanceError('invalid-argument', `not a valid symbol: ${JSON.stringify(symbol)}`);
     if (request.fromId !== undefined && (request.startTime !== undefined || request.endTime !== undefined)) {
       throw new BinanceError('invalid-argument', 'aggTrades: fromId cannot be combined with startTime/endTime');
     }

@@ -1,7 +1,8 @@
+import { isMarket } from '@cvd/core';
 import { QuestDbSql, viewName } from '@cvd/questdb';
 import { CliUsageError } from '../env.js';
 import { barsSql, marketsOfSymbolSql, parseTimeframe, tableExistsSql } from './bars-sql.js';
-import { checkSymbol, fmtNum, formatTable, isMarketName, parseCommandArgs, parsePositiveInt, parseTime, str, tsMs, type Io } from './data-args.js';
+import { checkSymbol, fmtNum, formatTable, parseCommandArgs, parsePositiveInt, parseTime, str, tsMs, type Io } from './data-args.js';
 import { DATA_ENV_HELP, parseDataEnv } from './data-env.js';
 
 export const BARS_HELP = `Usage: cvd bars [MARKET:]SYMBOL [--market M] [--tf 1m|5m|15m|1h|4h|1d] [--last N] [--from T] [--to T] [--json]
@@ -30,7 +31,7 @@ export async function resolveMarket(sql: QuestDbSql, table: string, symbolArg: s
   }
   checkSymbol(symbol);
   if (market !== undefined) {
-    if (!isMarketName(market)) throw new CliUsageError(`unknown market ${JSON.stringify(market)} (spot, usdm, coinm)`);
+    if (!isMarket(market)) throw new CliUsageError(`unknown market ${JSON.stringify(market)} (spot, usdm, coinm)`);
     return { market, symbol };
   }
   const rows = await sql.rows(marketsOfSymbolSql(table, symbol));

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CvdError } from '@cvd/core';
+import { CvdError, isMarket, isSymbol, MAX_SYMBOL_LENGTH, type Market } from '@cvd/core';
 import { CliUsageError } from '../env.js';
 
 export const CLI_FAILURE_CODES = [
@@ -15,13 +15,6 @@ export class CliFailure extends CvdError<CliFailureCode> {
   constructor(code: CliFailureCode, message: string, options: { readonly cause?: unknown } = {}) {
     super(code, message, { cause: options.cause, retriable: code === 'unreachable' });
   }
-}
-
-export const MARKET_NAMES = ['spot', 'usdm', 'coinm'] as const;
-export type MarketName = (typeof MARKET_NAMES)[number];
-
-export function isMarketName(m: string): m is MarketName {
-  return (MARKET_NAMES as readonly string[]).includes(m);
 }
 
 /** `parseArgs` with usage errors that carry the command's help. */
@@ -73,21 +66,21 @@ export function isoMinute(ms: number): string {
 }
 
 /** `usdm:BTCUSDT` (or `BTCUSDT` with a default market) → parts; the symbol is upper-cased ASCII-wise only if asked. */
-export function parseMarketSymbol(raw: string, defaultMarket?: string): { market: MarketName; symbol: string } {
+export function parseMarketSymbol(raw: string, defaultMarket?: string): { market: Market; symbol: string } {
   const i = raw.indexOf(':');
   const market = i >= 0 ? raw.slice(0, i) : defaultMarket;
   const symbol = i >= 0 ? raw.slice(i + 1) : raw;
   if (market === undefined) throw new CliUsageError(`${JSON.stringify(raw)}: expected MARKET:SYMBOL, e.g. usdm:BTCUSDT`);
-  if (!isMarketName(market)) throw new CliUsageError(`${JSON.stringify(raw)}: unknown market ${JSON.stringify(market)} (spot, usdm, coinm)`);
+  if (!isMarket(market)) throw new CliUsageError(`${JSON.stringify(raw)}: unknown market ${JSON.stringify(market)} (spot, usdm, coinm)`);
   checkSymbol(symbol);
   return { market, symbol };
 }
 
-/** Rejects what no Binance symbol contains (and what has no business in a SQL literal or a file name). */
+/** The pipeline's symbol rule (it also keeps out what has no business in a SQL literal or a file name). */
 export function checkSymbol(symbol: string): string {
-  if (symbol === '' || symbol.length > 64) throw new CliUsageError(`invalid symbol ${JSON.stringify(symbol)}: 1–64 characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0020\u007f:'"`\\/]/.test(symbol)) throw new CliUsageError(`invalid symbol ${JSON.stringify(symbol)}: no spaces, control characters, quotes, ':' or slashes`);
+  if (!isSymbol(symbol)) {
+    throw new CliUsageError(`invalid symbol ${JSON.stringify(symbol)}: 1–${MAX_SYMBOL_LENGTH} characters without whitespace, control characters, quotes or any of @/?#&=%:\\`);
+  }
   return symbol;
 }
 

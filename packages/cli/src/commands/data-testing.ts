@@ -7,7 +7,8 @@ import { seededRandom } from '@cvd/common';
 import { applyBatch, createState, type BarRow } from '@cvd/engine';
 import { barTableDdl, BarWriter, QuestDbSql } from '@cvd/questdb';
 import { followTopic, type Kafka } from '@cvd/kafka';
-import { decodeTradeRecord, type AggTrade } from '@cvd/schemas';
+import type { AggTrade } from '@cvd/core';
+import { decodeTradeRecord } from '@cvd/schemas';
 
 export const MINUTE = 60_000;
 

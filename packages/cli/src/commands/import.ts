@@ -2,11 +2,12 @@ import { createReadStream, openSync, readSync, closeSync, readFileSync, statSync
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
-import { AggTradesDumpParser, DumpError, dumpPathInfo, zipFirstEntry, type AggTrade as DumpTrade, type DumpParseResult } from '@cvd/binance';
+import { AggTradesDumpParser, DumpError, dumpPathInfo, zipFirstEntry, type DumpParseResult, type FrameTrade as DumpTrade } from '@cvd/binance';
+import { isMarket, type AggTrade, type Market } from '@cvd/core';
 import { BatchingProducer, type Kafka } from '@cvd/kafka';
-import { encodeTrade, key, toAggTrade, type AggTrade } from '@cvd/schemas';
+import { encodeTrade, key } from '@cvd/schemas';
 import { CliUsageError } from '../env.js';
-import { CliFailure, checkSymbol, isMarketName, parseCommandArgs, str, type Io, type MarketName } from './data-args.js';
+import { CliFailure, checkSymbol, parseCommandArgs, str, type Io } from './data-args.js';
 import { cliKafka, cliLogger, DATA_ENV_HELP, parseDataEnv, requireKafka } from './data-env.js';
 
 export const IMPORT_HELP = `Usage: cvd import FILE… [--market spot|usdm|coinm] [--symbol SYM] [--dry-run] [--keep-zero]
@@ -37,18 +38,18 @@ const MAX_AHEAD = 100_000;
 
 export interface ImportTarget {
   path: string;
-  market: MarketName;
+  market: Market;
   symbol: string;
   zip: boolean;
 }
 
 /** Works out market, symbol and container of each file; throws a usage error naming the file otherwise. */
 export function importTargets(files: string[], marketOpt: string | undefined, symbolOpt: string | undefined): ImportTarget[] {
-  if (marketOpt !== undefined && !isMarketName(marketOpt)) throw new CliUsageError(`--market expects spot, usdm or coinm, got ${JSON.stringify(marketOpt)}`);
+  if (marketOpt !== undefined && !isMarket(marketOpt)) throw new CliUsageError(`--market expects spot, usdm or coinm, got ${JSON.stringify(marketOpt)}`);
   if (symbolOpt !== undefined) checkSymbol(symbolOpt);
   return files.map((path) => {
     const info = dumpPathInfo(path);
-    const market = (marketOpt ?? info.market) as MarketName | undefined;
+    const market = (marketOpt ?? info.market) as Market | undefined;
     const symbol = symbolOpt ?? info.symbol;
     if (!market) throw new CliUsageError(`cannot tell the market of ${path}: pass --market spot|usdm|coinm (or keep the data/spot/, data/futures/um/, data/futures/cm/ path)`);
     if (!symbol) throw new CliUsageError(`cannot tell the symbol of ${path}: pass --symbol (or keep the SYM-aggTrades-DATE name)`);
@@ -120,7 +121,7 @@ export async function parseDumpFile(t: ImportTarget, keepZero: boolean, progress
 }
 
 export function toRecord(t: DumpTrade, receivedAtMs: number): AggTrade {
-  return toAggTrade(t, { recovered: false, receivedAtMs });
+  return { ...t, recovered: false, receivedAtMs };
 }
 
 async function publish(kafka: Kafka, topic: string, trades: readonly DumpTrade[], label: string, io: Io): Promise<void> {

@@ -156,7 +156,7 @@ export async function rebuildCommand(argv: string[], io: Io, envSource: NodeJS.P
           let m = byKey.get(tk);
           if (!m) byKey.set(tk, (m = new Map()));
           if (!m.has(t.aggId)) {
-            m.set(t.aggId, { market: t.market, symbol: t.symbol, aggId: t.aggId, price: t.price, qty: t.qty, firstId: t.firstId, lastId: t.lastId, tradeTimeMs: t.tradeTimeMs, buyerMaker: t.buyerMaker, recovered: t.recovered });
+            m.set(t.aggId, t);
             kept++;
           }
         }

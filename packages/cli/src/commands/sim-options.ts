@@ -1,7 +1,6 @@
-import type { Fault, Market, PaceOptions, SimulatorOptions, SourceSpec } from '@cvd/simulator';
+import { isMarket, MARKETS, type Market } from '@cvd/core';
+import type { Fault, PaceOptions, SimulatorOptions, SourceSpec } from '@cvd/simulator';
 import { CliUsageError } from '../env.js';
-
-export const MARKETS: readonly Market[] = ['spot', 'usdm', 'coinm'];
 
 /** What `cvd sim` and `cvd run --sim` accept, before it becomes SimulatorOptions. */
 export interface SimArgs {
@@ -119,11 +118,11 @@ export function buildSimOptions(a: SimArgs, now: number): SimulatorOptions {
   }
   const sources: SourceSpec[] = [];
   if (a.file?.length) {
-    if (!a.market || !MARKETS.includes(a.market as Market)) throw new CliUsageError('--file needs --market spot|usdm|coinm');
+    if (!a.market || !isMarket(a.market)) throw new CliUsageError('--file needs --market spot|usdm|coinm');
     for (const f of a.file) sources.push(fileSource(f, a.market as Market, a.symbol));
   } else {
     const markets = (a.markets ?? 'spot,usdm').split(',').map((m) => m.trim()).filter(Boolean);
-    for (const m of markets) if (!MARKETS.includes(m as Market)) throw new CliUsageError(`--markets: unknown market ${JSON.stringify(m)} (spot, usdm, coinm)`);
+    for (const m of markets) if (!isMarket(m)) throw new CliUsageError(`--markets: unknown market ${JSON.stringify(m)} (spot, usdm, coinm)`);
     const n = int('symbols', a.symbols, 25, 1);
     const perSymbol = a['trades-per-symbol'] === undefined ? undefined : int('trades-per-symbol', a['trades-per-symbol'], 0, 1);
     sources.push({

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { startSimulator, type Simulator } from '@cvd/simulator';
-import { buildSimOptions, MARKETS, SIM_ARG_SPEC, SIM_OPTIONS_HELP, type SimArgs } from './sim-options.js';
+import { MARKETS } from '@cvd/core';
+import { buildSimOptions, SIM_ARG_SPEC, SIM_OPTIONS_HELP, type SimArgs } from './sim-options.js';
 import { CliUsageError } from '../env.js';
 
 export const SIM_HELP = `Usage: cvd sim [options]

@@ -11,6 +11,7 @@ import {
   type OutMessage,
 } from '@cvd/kafka';
 import type { BarWriter } from '@cvd/questdb';
+import { AnchorFeed, type Anchor } from './anchors.js';
 import { deadLetterMessage } from './dead-letters.js';
 import { decodeRecord, type Decoded } from './decode.js';
 import type { AggregatorMetrics } from './metrics.js';
@@ -22,7 +23,8 @@ export interface AggregatorCoreOptions {
   writer: BarWriter;
   logger: Logger;
   metrics: AggregatorMetrics;
-  topics: { trades: string; deadLetter: string; state: string };
+  /** `symbols`: the topic whose `anchorCvd` values anchor the CVD; without it no anchors are followed. */
+  topics: { trades: string; deadLetter: string; state: string; symbols?: string };
   groupId: string;
   engine: Partial<EngineOptions>;
   flushIntervalMs: number;
@@ -67,6 +69,7 @@ export class Aggregator {
   private readonly deadLetters: BatchingProducer;
   private readonly now: () => number;
   private readonly rl: RateLimitedLog;
+  private readonly anchors: AnchorFeed | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly o: AggregatorCoreOptions) {
@@ -74,6 +77,10 @@ export class Aggregator {
     this.snapshots = new SnapshotStore(o.kafka, { stateTopic: o.topics.state, tradesTopic: o.topics.trades, groupId: o.groupId, logger: o.logger });
     this.deadLetters = new BatchingProducer(o.kafka, { logger: o.logger.child({ component: 'dead-letters' }), lingerMs: 20 });
     this.rl = new RateLimitedLog(o.logger, { intervalMs: 10_000 });
+    const symbols = o.topics.symbols;
+    this.anchors = symbols
+      ? new AnchorFeed(o.kafka, { topic: symbols, groupId: o.groupId, logger: o.logger, onAnchor: (a) => this.anchorOwned(a) })
+      : undefined;
     this.shell = new PartitionedConsumer({
       kafka: o.kafka,
       topic: o.topics.trades,
@@ -107,7 +114,21 @@ export class Aggregator {
   async start(): Promise<void> {
     await this.snapshots.connect();
     await this.deadLetters.connect();
+    // Anchors first: every restore then applies each symbol's latest one.
+    await this.anchors?.start();
     await this.shell.start();
+  }
+
+  private anchorOwned(anchor: Anchor): void {
+    for (const w of this.shell.owned.values()) this.applyAnchor(w, anchor);
+  }
+
+  private applyAnchor(worker: PartitionWorker, a: Anchor): void {
+    try {
+      worker.setAnchor(a.key, a.cvd, a.fromMs);
+    } catch (err) {
+      this.rl.error(`anchor:${a.key}`, { err, symbol: a.key, anchorCvd: a.cvd }, 'CVD anchor not applied');
+    }
   }
 
   /** Every assignment: each partition from its newest snapshot, or from the oldest retained offset. */
@@ -122,6 +143,8 @@ export class Aggregator {
       const low = BigInt(o?.low ?? '0');
       const worker = this.createWorker(p, snaps.get(p), low, now);
       worker.observeHighWatermark(BigInt(o?.high ?? '0'));
+      // Synchronously up to the return: an anchor arriving later reaches the owned workers.
+      for (const a of this.anchors?.all() ?? []) this.applyAnchor(worker, a);
       out.set(p, worker);
       this.o.metrics.restores.inc({ from: snaps.has(p) ? 'snapshot' : 'beginning' });
     }
@@ -281,6 +304,7 @@ export class Aggregator {
   stop(): Promise<void> {
     return (this.stopped ??= (async () => {
       await this.shell.stop();
+      await this.anchors?.stop().catch(() => undefined);
       await this.deadLetters.close().catch(() => undefined);
       await this.snapshots.close().catch(() => undefined);
       await this.o.writer.close();

@@ -1,4 +1,4 @@
-import { applyBatch, createState, expiresAt, type BarRow, type BatchResult, type EngineOptions, type EngineState, type EngineTrade } from '@cvd/engine';
+import { applyBatch, createState, expiresAt, setAnchor, type BarRow, type BatchResult, type EngineOptions, type EngineState, type EngineTrade } from '@cvd/engine';
 import { MissingIds } from './missing-ids.js';
 
 const rowKey = (r: BarRow): string => `${r.ts}|${r.market}|${r.symbol}`;
@@ -77,6 +77,14 @@ export class PartitionWorker {
     this.#nextOffset = nextOffset;
     this.lastRecordWallMs = nowMs;
     return result;
+  }
+
+  /**
+   * Sets a CVD anchor (`cvd` from minute `fromMs` on); bars it re-links become pending. Throws
+   * `EngineError('invalid-options')` on a value the engine cannot take.
+   */
+  setAnchor(key: string, cvd: string, fromMs: number): void {
+    this.keep(setAnchor(this.state, key, cvd, fromMs));
   }
 
   /**

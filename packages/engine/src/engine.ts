@@ -8,11 +8,13 @@
  * once (its latest version) and bars past the horizon are dropped into the chain tail.
  */
 import { addTrade, createBar, toRow, type Bar, type BarRow } from './bar.js';
+import { parseDecimal } from './decimal.js';
 import { EngineError } from './errors.js';
 import { expiresAt, finalAt, MINUTE_MS } from './options.js';
 import { classifyId, enforceHoleCap, recordId, settleExpired } from './sequence.js';
-import { createSymbolState, findBar, relinkChain, type EngineState, type SymbolState } from './state.js';
+import { chainOpen, createSymbolState, findBar, relinkChain, type EngineState, type SymbolState } from './state.js';
 import { priceTrade, type EngineTrade } from './trade.js';
+import { symbolKey } from '@cvd/core';
 
 /** Why a trade was not applied (duplicates are only counted, not listed). */
 export type RejectReason =
@@ -132,8 +134,7 @@ export function applyBatch(state: EngineState, trades: readonly EngineTrade[], w
     let at = findBar(bars, trade.minute);
     if (at < 0) {
       at = -at - 1;
-      const previous = bars[at - 1];
-      const open = previous === undefined ? sym.cvdBase : previous.cvdOpen.add(previous.delta);
+      const open = chainOpen(sym, bars[at - 1], trade.minute, state.anchors.get(trade.key)?.points);
       bars.splice(at, 0, createBar(trade.minute, open, finalAt(options, trade.minute) <= previousWatermark));
     }
     const bar = bars[at]!;
@@ -162,7 +163,9 @@ export function applyBatch(state: EngineState, trades: readonly EngineTrade[], w
   }
 
   for (const [sym, t] of touched) {
-    if (t.chainFrom !== Number.POSITIVE_INFINITY) relinkChain(sym, t.chainFrom + 1, (bar) => t.dirty.add(bar));
+    if (t.chainFrom !== Number.POSITIVE_INFINITY) {
+      relinkChain(sym, t.chainFrom + 1, (bar) => t.dirty.add(bar), state.anchors.get(symbolKey(sym.market, sym.symbol))?.points);
+    }
   }
 
   const watermark = Math.max(previousWatermark, watermarkMs);
@@ -193,8 +196,42 @@ export function applyBatch(state: EngineState, trades: readonly EngineTrade[], w
       const lastExpired = bars[expired - 1]!;
       sym.cvdBase = lastExpired.cvdOpen.add(lastExpired.delta);
       bars.splice(0, expired);
+      // Anchor points up to the dropped bars are now part of cvdBase.
+      const anchors = state.anchors.get(symbolKey(sym.market, sym.symbol));
+      if (anchors !== undefined) anchors.points = anchors.points.filter((p) => p.ts > lastExpired.ts);
     }
     settleExpired(sym.seq, expiredUpTo);
   }
   return { upserts, stats, rejected };
+}
+
+/**
+ * Sets a CVD anchor for `key` (`market:SYMBOL`) at run time: the symbol's first bar at or
+ * after minute `fromMs` opens at `cvd`, and the chain continues from there. Bars before
+ * `fromMs` are never changed; bars at or after it that exist already are re-linked and
+ * returned (a caller passing the minute after the anchor was set finds none in a live
+ * stream). Deterministic: the result depends on `fromMs`, not on when the call happens, so a
+ * replay gives the same bars. Setting the value the symbol's last anchor had is no change
+ * (a republished config record does not restart the CVD). Mutates `state`; throws
+ * `EngineError('invalid-options')` on a bad value or a `fromMs` that is not a minute.
+ */
+export function setAnchor(state: EngineState, key: string, cvd: string, fromMs: number): BarRow[] {
+  const parsed = parseDecimal(cvd, { signed: true });
+  if (!parsed.ok) throw new EngineError('invalid-options', `anchor ${key}: ${parsed.error}`);
+  if (!Number.isSafeInteger(fromMs) || fromMs % MINUTE_MS !== 0) {
+    throw new EngineError('invalid-options', `anchor ${key}: fromMs must be a minute, got ${String(fromMs)}`);
+  }
+  const value = parsed.value.toString();
+  const existing = state.anchors.get(key);
+  if (existing?.value === value) return [];
+  const points = (existing?.points ?? []).filter((p) => p.ts !== fromMs);
+  points.push({ ts: fromMs, cvd: parsed.value });
+  points.sort((a, b) => a.ts - b.ts);
+  state.anchors.set(key, { value, points });
+  const sym = state.symbols.get(key);
+  if (sym === undefined) return [];
+  const changed: Bar[] = [];
+  const from = sym.bars.findIndex((b) => b.ts >= fromMs);
+  if (from >= 0) relinkChain(sym, from, (bar) => changed.push(bar), points);
+  return changed.map((bar) => toRow(bar, sym.market, sym.symbol));
 }

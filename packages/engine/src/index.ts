@@ -16,5 +16,5 @@ export { DEFAULT_OPTIONS, MINUTE_MS, expiresAt, finalAt, minuteOf, resolveOption
 export type { EngineTrade } from './trade.js';
 export type { BarRow } from './bar.js';
 export { createState, type EngineState } from './state.js';
-export { applyBatch, type BatchResult, type BatchStats, type RejectReason, type RejectedTrade } from './engine.js';
+export { applyBatch, setAnchor, type BatchResult, type BatchStats, type RejectReason, type RejectedTrade } from './engine.js';
 export { STATE_FORMAT, STATE_VERSION, deserializeState, serializeState } from './serialize.js';

@@ -13,7 +13,7 @@ import { Decimal, parseDecimal } from './decimal.js';
 import { EngineError } from './errors.js';
 import { MINUTE_MS, resolveOptions } from './options.js';
 import type { Hole, SequenceState } from './sequence.js';
-import { relinkChain, type EngineState, type SymbolState } from './state.js';
+import { relinkChain, type EngineState, type SymbolAnchors, type SymbolState } from './state.js';
 import { MARKETS, symbolKey, type Market } from '@cvd/core';
 
 export const STATE_FORMAT = 'cvd-engine-state';
@@ -45,7 +45,11 @@ interface StateJson {
   options: { graceMs: number; horizonMs: number; maxHolesPerSymbol: number; anchors: Record<string, string> };
   watermarkMs: number | null;
   symbols: SymbolJson[];
+  /** Runtime anchors (absent in snapshots written before they existed). */
+  anchors?: AnchorJson[];
 }
+
+type AnchorJson = [key: string, value: string, points: [ts: number, cvd: string][]];
 
 /** JSON snapshot of `state` (see README "State format"). Deterministic for a given state. */
 export function serializeState(state: EngineState): string {
@@ -81,6 +85,9 @@ export function serializeState(state: EngineState): string {
       })),
     })),
   };
+  if (state.anchors.size > 0) {
+    json.anchors = [...state.anchors].map(([key, a]): AnchorJson => [key, a.value, a.points.map((p) => [p.ts, p.cvd.toString()])]);
+  }
   return JSON.stringify(json);
 }
 
@@ -183,6 +190,7 @@ export function deserializeState(text: string): EngineState {
     throw new EngineError('invalid-state', 'state snapshot: bad options', { cause });
   }
   const watermarkMs = root.watermarkMs === null ? Number.NEGATIVE_INFINITY : int(root.watermarkMs, '$.watermarkMs');
+  const anchors = readAnchors(root.anchors);
   const symbols = new Map<string, SymbolState>();
   arr(root.symbols, '$.symbols').forEach((sv, i) => {
     const path = `$.symbols[${i}]`;
@@ -204,8 +212,30 @@ export function deserializeState(text: string): EngineState {
       seq: readSequence(s.seq, `${path}.seq`),
       bars,
     };
-    relinkChain(sym, 0, () => undefined);
+    relinkChain(sym, 0, () => undefined, anchors.get(key)?.points);
     symbols.set(key, sym);
   });
-  return { options, watermarkMs, symbols };
+  return { options, watermarkMs, symbols, anchors };
+}
+
+function readAnchors(v: unknown): Map<string, SymbolAnchors> {
+  const out = new Map<string, SymbolAnchors>();
+  if (v === undefined) return out;
+  arr(v, '$.anchors').forEach((av, i) => {
+    const path = `$.anchors[${i}]`;
+    const a = arr(av, path);
+    if (typeof a[0] !== 'string' || out.has(a[0])) corrupt(`${path}[0]`, 'expected a new market:SYMBOL key');
+    const value = dec(a[1], `${path}[1]`).toString();
+    let previous = Number.NEGATIVE_INFINITY;
+    const points = arr(a[2], `${path}[2]`).map((pv, j) => {
+      const pp = `${path}[2][${j}]`;
+      const p = arr(pv, pp);
+      const ts = int(p[0], `${pp}[0]`, 0);
+      if (ts % MINUTE_MS !== 0 || ts <= previous) corrupt(`${pp}[0]`, 'points must be minutes, sorted');
+      previous = ts;
+      return { ts, cvd: dec(p[1], `${pp}[1]`) };
+    });
+    out.set(a[0], { value, points });
+  });
+  return out;
 }

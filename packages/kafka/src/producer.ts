@@ -1,5 +1,6 @@
-import { CompressionTypes, Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import { Backoff, type Logger } from '@cvd/common';
+import { idempotentProducer } from './sender.js';
 
 export interface OutMessage {
   key: string | Buffer;
@@ -45,12 +46,7 @@ export class BatchingProducer {
 
   constructor(kafka: Kafka, options: BatchingProducerOptions) {
     this.opts = { lingerMs: 5, maxBatch: 5000, maxBatchBytes: 900_000, highWaterMark: 500_000, compression: 'none', ...options };
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-    });
+    this.producer = idempotentProducer(kafka);
   }
 
   connect(): Promise<void> {

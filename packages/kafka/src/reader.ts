@@ -131,29 +131,48 @@ export async function readCompacted(kafka: Kafka, topic: string, groupPrefix = '
   return latest;
 }
 
+/** How a {@link readTail} ended. */
+export interface TailRead {
+  /** Every partition was read to its end (false: the timeout struck first). */
+  complete: boolean;
+  /** Partitions not read to their end. */
+  partitionsLeft: number;
+}
+
 /**
- * The last record of each given partition (e.g. the newest snapshot), or none for an empty
- * partition. Seeks straight to `high - 1`, so the cost does not grow with the topic.
+ * Delivers the last `records` records of each partition (of `partitions`, or all) as they
+ * were when reading started, in order per partition. Seeks straight to the tail, so the cost
+ * does not grow with the topic. Resolves on reaching every partition's end, or with
+ * `complete: false` once `timeoutMs` passed.
  */
-export async function readLastRecords(
+export async function readTail(
   kafka: Kafka,
   topic: string,
-  partitions: number[],
-  options: { groupPrefix?: string; timeoutMs?: number } = {},
-): Promise<Map<number, ReadRecord>> {
-  const result = new Map<number, ReadRecord>();
-  const offsets = await topicOffsets(kafka, topic);
-  const targets = new Map<number, { low: bigint; last: bigint }>();
-  for (const o of offsets) {
-    if (!partitions.includes(o.partition)) continue;
+  options: {
+    records: number;
+    onRecord: (record: ReadRecord) => void;
+    partitions?: readonly number[];
+    groupPrefix?: string;
+    /** @defaultValue 60000 */
+    timeoutMs?: number;
+    /** @defaultValue 64 MiB */
+    maxBytesPerPartition?: number;
+  },
+): Promise<TailRead> {
+  const targets = new Map<number, { from: bigint; end: bigint }>();
+  if (options.records <= 0) return { complete: true, partitionsLeft: 0 };
+  for (const o of await topicOffsets(kafka, topic)) {
+    if (options.partitions && !options.partitions.includes(o.partition)) continue;
     const high = BigInt(o.high);
     const low = BigInt(o.low);
-    if (high > low) targets.set(o.partition, { low, last: high - 1n });
+    if (high <= low) continue;
+    const from = high - BigInt(options.records) > low ? high - BigInt(options.records) : low;
+    targets.set(o.partition, { from, end: high - 1n });
   }
-  if (targets.size === 0) return result;
+  if (targets.size === 0) return { complete: true, partitionsLeft: 0 };
   const consumer = kafka.consumer({
-    groupId: privateGroup(options.groupPrefix ?? 'cvd-last'),
-    maxBytesPerPartition: 64 * 1024 * 1024,
+    groupId: privateGroup(options.groupPrefix ?? 'cvd-tail'),
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 64 * 1024 * 1024,
     maxWaitTimeInMs: 100,
   });
   const remaining = new Set(targets.keys());
@@ -166,30 +185,52 @@ export async function readLastRecords(
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const target = targets.get(batch.partition);
-        if (!target) return;
+        if (!target || !remaining.has(batch.partition)) return;
         for (const m of batch.messages) {
           const off = BigInt(m.offset);
-          // Keep the newest record seen; the tail record normally sits at high-1, but a
-          // compacted or aborted tail may leave a gap, so "reached the end" is offset >= last.
-          if (off <= target.last) result.set(batch.partition, toRecord(batch.partition, m));
-          if (off >= target.last || BigInt(batch.highWatermark) - 1n <= off) {
+          if (off >= target.from && off <= target.end) options.onRecord(toRecord(batch.partition, m));
+          // The tail record normally sits at end, but a compacted or aborted tail may leave a
+          // gap, so "reached the end" is offset >= end (or the batch's own high watermark).
+          if (off >= target.end || BigInt(batch.highWatermark) - 1n <= off) {
             remaining.delete(batch.partition);
             if (remaining.size === 0) done();
+            break;
           }
         }
       },
     });
-    for (const [partition, t] of targets) consumer.seek({ topic, partition, offset: t.last.toString() });
-    const timeoutMs = options.timeoutMs ?? 60_000;
+    for (const [partition, t] of targets) consumer.seek({ topic, partition, offset: t.from.toString() });
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      finished,
-      new Promise<void>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`reading the last records of ${topic} timed out after ${timeoutMs} ms`)), timeoutMs);
-      }),
+    const timedOut = await Promise.race([
+      finished.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), options.timeoutMs ?? 60_000))),
     ]).finally(() => clearTimeout(timer));
-    return result;
+    return { complete: !timedOut, partitionsLeft: remaining.size };
   } finally {
     await consumer.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * The last record of each given partition (e.g. the newest snapshot), or none for an empty
+ * partition. Throws if the partitions cannot be read to their end within `timeoutMs`.
+ */
+export async function readLastRecords(
+  kafka: Kafka,
+  topic: string,
+  partitions: number[],
+  options: { groupPrefix?: string; timeoutMs?: number } = {},
+): Promise<Map<number, ReadRecord>> {
+  const result = new Map<number, ReadRecord>();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const read = await readTail(kafka, topic, {
+    records: 1,
+    partitions,
+    groupPrefix: options.groupPrefix ?? 'cvd-last',
+    timeoutMs,
+    // Newest wins: the tail record is normally the only one delivered.
+    onRecord: (r) => result.set(r.partition, r),
+  });
+  if (!read.complete) throw new Error(`reading the last records of ${topic} timed out after ${timeoutMs} ms`);
+  return result;
 }

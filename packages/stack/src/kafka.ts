@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { StackError } from './errors.js';
+import { kafkaHealthy } from './kafka-probe.js';
 import type { JavaRuntime } from './java.js';
 import { pollUntil } from './poll.js';
 import { spawnServer, isAlive, tailFile } from './process.js';
@@ -156,27 +156,7 @@ export function startKafka(opts: KafkaOptions): { pid: number; logFile: string }
   );
 }
 
-/** Healthy = the broker answers a metadata request and lists itself. */
-export async function kafkaHealthy(brokers: string, timeoutMs = 3000): Promise<boolean> {
-  const kafka = new Kafka({
-    clientId: 'cvd-stack-health',
-    brokers: [brokers],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: timeoutMs,
-    requestTimeout: timeoutMs,
-    retry: { retries: 0 },
-  });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
+export { kafkaHealthy };
 
 export async function waitKafkaHealthy(
   brokers: string,

@@ -66,9 +66,61 @@ describe('PartitionWorker idle watermark and lag', () => {
     const w = PartitionWorker.fresh(0, { graceMs: 1000 }, 0n, 1_000_000);
     w.apply([trade(1, M0 + 59_000)], 1n, 1_000_000);
     w.takePending();
-    w.knownHighWatermark = 5n; // four records not read yet
+    w.observeHighWatermark(5n); // four records not read yet
     assert.equal(w.advanceIdle(1_010_000, 1000), undefined);
-    w.knownHighWatermark = 1n; // caught up
+    w.observeHighWatermark(1n); // caught up
     assert.equal(w.advanceIdle(1_010_000, 1000)?.upserts[0]?.final, true);
+  });
+});
+
+describe('PartitionWorker checkpoints', () => {
+  test('a snapshot is due after progress and the interval, or on request; markCheckpointed resets it', () => {
+    const w = PartitionWorker.fresh(0, {}, 10n, 0);
+    assert.equal(w.snapshotDue(1_000_000, 5000), false, 'no progress since the restore');
+    w.apply([trade(1, M0)], 11n, 100);
+    assert.equal(w.snapshotDue(4_000, 5000), false, 'interval not passed');
+    assert.equal(w.snapshotDue(5_000, 5000), true);
+    w.markCheckpointed(11n, 5_000);
+    assert.equal(w.snapshotOffset, 11n);
+    assert.equal(w.snapshotDue(20_000, 5000), false, 'nothing new since the snapshot');
+    w.apply([trade(2, M0 + 1)], 12n, 5_100);
+    assert.equal(w.snapshotDue(5_200, 5000), false);
+    w.requestSnapshot();
+    assert.equal(w.snapshotDue(5_200, 5000), true, 'requested: due whatever the interval');
+    w.markCheckpointed(12n, 5_200);
+    w.apply([trade(3, M0 + 2)], 13n, 5_300);
+    assert.equal(w.snapshotDue(5_400, 5000), false, 'a request is used up by the checkpoint');
+  });
+});
+
+describe('PartitionWorker missing ids', () => {
+  test('bars with missing ids are counted until complete, and forgotten once past the horizon', () => {
+    const w = PartitionWorker.fresh(0, { graceMs: 1000, horizonMs: 2 * 60_000 }, 0n, 0);
+    // aggIds 1 and 3 in minute 0: id 2 is missing there.
+    w.apply([trade(1, M0 + 1000), trade(3, M0 + 2000)], 2n, 0);
+    w.noteWritten(w.takePending());
+    const sums = (): Record<string, number> => {
+      const s: Record<string, number> = {};
+      w.addMissingTo(s);
+      return s;
+    };
+    assert.deepEqual(sums(), { usdm: 1 });
+    // Minute 5 is far later: minute 0 stays incomplete but leaves the horizon.
+    w.apply([trade(10, M0 + 5 * 60_000)], 3n, 0);
+    const rows = w.takePending();
+    assert.ok(rows.every((r) => r.ts !== M0 || r.missingAggIds > 0), 'minute 0 never got its id 2');
+    w.noteWritten(rows);
+    assert.equal(sums().usdm ?? 0, rows.filter((r) => r.ts !== M0).reduce((a, r) => a + r.missingAggIds, 0), 'minute 0 forgotten');
+    assert.ok(w.missingBars <= 1, `bounded (${w.missingBars} bars remembered)`);
+  });
+
+  test('a write showing a bar complete forgets it', () => {
+    const w = PartitionWorker.fresh(0, {}, 0n, 0);
+    w.apply([trade(1, M0 + 1000), trade(3, M0 + 2000)], 2n, 0);
+    w.noteWritten(w.takePending());
+    assert.equal(w.missingBars, 1);
+    w.apply([trade(2, M0 + 1500)], 3n, 0);
+    w.noteWritten(w.takePending());
+    assert.equal(w.missingBars, 0);
   });
 });

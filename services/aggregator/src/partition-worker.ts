@@ -1,35 +1,41 @@
-import { applyBatch, createState, type BarRow, type BatchResult, type EngineOptions, type EngineState, type EngineTrade } from '@cvd/engine';
+import { applyBatch, createState, expiresAt, setAnchor, type BarRow, type BatchResult, type EngineOptions, type EngineState, type EngineTrade } from '@cvd/engine';
+import { MissingIds } from './missing-ids.js';
 
 const rowKey = (r: BarRow): string => `${r.ts}|${r.market}|${r.symbol}`;
 
 /**
  * Everything the aggregator holds for one trades partition: the engine state, the next offset
- * it expects, the bar rows not yet written, and the partition's event-time watermark. It can
- * always be rebuilt from a snapshot plus a replay of the partition.
+ * it expects, the bar rows not yet written, the partition's event-time watermark and its
+ * checkpoint bookkeeping. It can always be rebuilt from a snapshot plus a replay of the
+ * partition. Only its own methods change its fields.
  */
 export class PartitionWorker {
   /** Bar rows changed since the last flush, latest version per (ts, market, symbol). */
   private pending = new Map<string, BarRow>();
-  /** Highest trade time seen on this partition (event time). */
-  eventWatermarkMs: number;
+  #nextOffset: bigint;
+  #eventWatermarkMs: number;
   /** Wall time of the last record (for the idle watermark). */
-  lastRecordWallMs: number;
+  private lastRecordWallMs: number;
   /** Offset covered by the last written snapshot. */
-  snapshotOffset: bigint;
-  lastSnapshotWallMs: number;
+  #snapshotOffset: bigint;
+  private lastSnapshotWallMs: number;
+  /** Set by `requestSnapshot`: the next check finds a snapshot due whatever the interval. */
+  private snapshotRequested = false;
   /** The partition's high watermark as last seen; the idle watermark waits until we reach it. */
-  knownHighWatermark = 0n;
+  private knownHighWatermark = 0n;
+  private readonly missing = new MissingIds();
 
   constructor(
     readonly partition: number,
     readonly state: EngineState,
     /** Next offset to process. */
-    public nextOffset: bigint,
+    nextOffset: bigint,
     nowMs: number,
   ) {
-    this.eventWatermarkMs = state.watermarkMs;
+    this.#nextOffset = nextOffset;
+    this.#eventWatermarkMs = state.watermarkMs;
     this.lastRecordWallMs = nowMs;
-    this.snapshotOffset = nextOffset;
+    this.#snapshotOffset = nextOffset;
     this.lastSnapshotWallMs = nowMs;
   }
 
@@ -37,20 +43,48 @@ export class PartitionWorker {
     return new PartitionWorker(partition, createState(options), startOffset, nowMs);
   }
 
+  /** Next offset to process: the state reflects exactly the records below it. */
+  get nextOffset(): bigint {
+    return this.#nextOffset;
+  }
+
+  /** Highest trade time seen on this partition (event time). */
+  get eventWatermarkMs(): number {
+    return this.#eventWatermarkMs;
+  }
+
+  /** Offset covered by the last written snapshot. */
+  get snapshotOffset(): bigint {
+    return this.#snapshotOffset;
+  }
+
   get pendingCount(): number {
     return this.pending.size;
   }
 
+  /** Records the partition's high watermark from a fetch (see {@link advanceIdle}). */
+  observeHighWatermark(high: bigint): void {
+    this.knownHighWatermark = high;
+  }
+
   /** Applies decoded trades (in partition order) whose records end just below `nextOffset`. */
   apply(trades: readonly EngineTrade[], nextOffset: bigint, nowMs: number): BatchResult {
-    let maxT = this.eventWatermarkMs;
+    let maxT = this.#eventWatermarkMs;
     for (const t of trades) if (Number.isFinite(t.tradeTimeMs) && t.tradeTimeMs > maxT) maxT = t.tradeTimeMs;
-    this.eventWatermarkMs = maxT;
+    this.#eventWatermarkMs = maxT;
     const result = applyBatch(this.state, trades, Number.isFinite(maxT) ? maxT : 0);
     this.keep(result.upserts);
-    this.nextOffset = nextOffset;
+    this.#nextOffset = nextOffset;
     this.lastRecordWallMs = nowMs;
     return result;
+  }
+
+  /**
+   * Sets a CVD anchor (`cvd` from minute `fromMs` on); bars it re-links become pending. Throws
+   * `EngineError('invalid-options')` on a value the engine cannot take.
+   */
+  setAnchor(key: string, cvd: string, fromMs: number): void {
+    this.keep(setAnchor(this.state, key, cvd, fromMs));
   }
 
   /**
@@ -58,13 +92,13 @@ export class PartitionWorker {
    * never to the absolute wall clock, so replays of old data are not all "late" (DESIGN §5.6).
    */
   advanceIdle(nowMs: number, idleAfterMs: number): BatchResult | undefined {
-    if (!Number.isFinite(this.eventWatermarkMs)) return undefined;
+    if (!Number.isFinite(this.#eventWatermarkMs)) return undefined;
     // A partition that is behind is not idle: its records are still to be read (after a
     // restart or rebalance, or while Kafka is slow), and time must not outrun them.
-    if (this.nextOffset < this.knownHighWatermark) return undefined;
+    if (this.#nextOffset < this.knownHighWatermark) return undefined;
     const idle = nowMs - this.lastRecordWallMs;
     if (idle < idleAfterMs) return undefined;
-    const result = applyBatch(this.state, [], this.eventWatermarkMs + idle);
+    const result = applyBatch(this.state, [], this.#eventWatermarkMs + idle);
     this.keep(result.upserts);
     return result;
   }
@@ -86,5 +120,40 @@ export class PartitionWorker {
       const k = rowKey(r);
       if (!this.pending.has(k)) this.pending.set(k, r);
     }
+  }
+
+  /** Makes the next {@link snapshotDue} true if there is anything new to snapshot (a clean stop). */
+  requestSnapshot(): void {
+    this.snapshotRequested = true;
+  }
+
+  /** Whether the state is to be snapshotted now: progress since the last one, and its interval passed (or one was requested). */
+  snapshotDue(nowMs: number, intervalMs: number): boolean {
+    if (this.#nextOffset <= this.#snapshotOffset) return false;
+    return this.snapshotRequested || nowMs - this.lastSnapshotWallMs >= intervalMs;
+  }
+
+  /** A snapshot covering the records below `offset` was written at `nowMs`. */
+  markCheckpointed(offset: bigint, nowMs: number): void {
+    this.#snapshotOffset = offset;
+    this.lastSnapshotWallMs = nowMs;
+    this.snapshotRequested = false;
+  }
+
+  /** Rows QuestDB acknowledged: they update the missing-ids count, which forgets bars past the horizon. */
+  noteWritten(rows: readonly BarRow[]): void {
+    this.missing.record(rows);
+    const { options, watermarkMs } = this.state;
+    this.missing.forget((ts) => expiresAt(options, ts) <= watermarkMs);
+  }
+
+  /** Adds the missing agg ids of this partition's revisable written bars, per market, into `sums`. */
+  addMissingTo(sums: Record<string, number>): void {
+    this.missing.addTo(sums);
+  }
+
+  /** Bars with missing ids remembered for the gauge (bounded by the horizon). */
+  get missingBars(): number {
+    return this.missing.size;
   }
 }

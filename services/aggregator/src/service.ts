@@ -63,7 +63,7 @@ export async function startAggregator(options: StartAggregatorOptions): Promise<
     writer: new BarWriter(qdb, { table: env.AGGREGATOR_BAR_TABLE }),
     logger,
     metrics,
-    topics: { trades: topics.trades, deadLetter: topics.deadLetter, state: topics.aggregatorState },
+    topics: { trades: topics.trades, deadLetter: topics.deadLetter, state: topics.aggregatorState, symbols: topics.symbols },
     groupId: env.AGGREGATOR_GROUP_ID,
     engine: { graceMs: env.AGGREGATOR_GRACE, horizonMs: env.AGGREGATOR_REVISION_HORIZON },
     flushIntervalMs: env.AGGREGATOR_FLUSH_INTERVAL,

@@ -1,5 +1,4 @@
-import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
-import { readLastRecords } from '@cvd/kafka';
+import { readLastRecords, Sender, type Kafka } from '@cvd/kafka';
 import { deserializeState, type EngineState } from '@cvd/engine';
 import type { Logger } from '@cvd/common';
 
@@ -17,37 +16,33 @@ export interface Snapshot {
  * newest record of state partition p, keyed `group|topic|p`. Restoring reads one record.
  */
 export class SnapshotStore {
-  private producer: Producer | undefined;
+  private readonly sender: Sender;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly opts: { stateTopic: string; tradesTopic: string; groupId: string; logger: Logger },
-  ) {}
+  ) {
+    this.sender = new Sender(kafka, { compression: 'gzip' });
+  }
 
   private key(partition: number): string {
     return `${this.opts.groupId}|${this.opts.tradesTopic}|${partition}`;
   }
 
-  async connect(): Promise<void> {
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-    await this.producer.connect();
+  connect(): Promise<void> {
+    return this.sender.connect();
   }
 
+  /** Rejects when Kafka does not acknowledge: the offset is then not committed and a later flush snapshots again. */
   async write(partition: number, nextOffset: bigint, stateJson: string): Promise<void> {
-    if (!this.producer) throw new Error('snapshot store is not connected');
-    await this.producer.send({
-      topic: this.opts.stateTopic,
-      acks: -1,
-      compression: CompressionTypes.GZIP,
-      messages: [
-        {
-          partition,
-          key: this.key(partition),
-          value: stateJson,
-          headers: { format: SNAPSHOT_FORMAT, 'next-offset': nextOffset.toString(), 'trades-topic': this.opts.tradesTopic },
-        },
-      ],
-    });
+    await this.sender.send(this.opts.stateTopic, [
+      {
+        partition,
+        key: this.key(partition),
+        value: Buffer.from(stateJson, 'utf8'),
+        headers: { format: SNAPSHOT_FORMAT, 'next-offset': nextOffset.toString(), 'trades-topic': this.opts.tradesTopic },
+      },
+    ]);
   }
 
   /** Newest snapshot per partition; partitions without one are absent. A corrupt one is logged and skipped. */
@@ -72,8 +67,7 @@ export class SnapshotStore {
     return out;
   }
 
-  async close(): Promise<void> {
-    await this.producer?.disconnect();
-    this.producer = undefined;
+  close(): Promise<void> {
+    return this.sender.close();
   }
 }

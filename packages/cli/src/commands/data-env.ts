@@ -81,7 +81,7 @@ export const DATA_ENV_HELP = `Environment: QUESTDB_HTTP_URL (http://127.0.0.1:90
   CONFIG_ADMIN_URL (http://127.0.0.1:8081), CONFIG_ADMIN_TOKEN, TOPIC_TRADES (cvd.trades.v1),
   AGGREGATOR_BAR_TABLE (cvd_bars_1m)`;
 
-/** Whether any broker accepts a TCP connection within `timeoutMs` (kafkajs itself retries for about a minute). */
+/** Whether any broker accepts a TCP connection within `timeoutMs` (the Kafka client itself would retry for about a minute). */
 export async function anyBrokerReachable(brokers: readonly string[], timeoutMs = 3_000): Promise<boolean> {
   const { connect } = await import('node:net');
   const one = (b: string): Promise<boolean> =>

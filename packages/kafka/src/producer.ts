@@ -1,12 +1,8 @@
-import { CompressionTypes, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import { Backoff, type Logger } from '@cvd/common';
-import { idempotentProducer } from './sender.js';
+import { idempotentProducer, type OutMessage } from './sender.js';
 
-export interface OutMessage {
-  key: string | Buffer;
-  value: Buffer | null;
-  headers?: IHeaders;
-}
+export type { OutMessage } from './sender.js';
 
 export interface BatchingProducerOptions {
   /** Wait this long to gather a batch after the first queued message. @defaultValue 5 */

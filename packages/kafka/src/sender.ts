@@ -1,5 +1,11 @@
-import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
-import type { OutMessage } from './producer.js';
+import { CompressionTypes, Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+
+/** One record to produce: key (`market:SYMBOL`), value (null = tombstone) and headers. */
+export interface OutMessage {
+  key: string | Buffer;
+  value: Buffer | null;
+  headers?: IHeaders;
+}
 
 /** A message for {@link Sender.send}: like {@link OutMessage}, optionally to a given partition. */
 export interface SendMessage extends OutMessage {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBoolean, envList } from '@cvd/common';
+import { ConfigError, envBoolean, envList } from '@cvd/common';
 import type { KafkaSettings } from './client.js';
 import { DEFAULT_TOPICS } from './topics.js';
 
@@ -42,7 +42,7 @@ export function kafkaSettingsFromEnv(env: KafkaEnv, clientId: string): KafkaSett
   const settings: KafkaSettings = { brokers: env.KAFKA_BROKERS, clientId, ssl: env.KAFKA_SSL };
   if (env.KAFKA_SASL_MECHANISM) {
     if (!env.KAFKA_SASL_USERNAME || env.KAFKA_SASL_PASSWORD === undefined) {
-      throw new Error('KAFKA_SASL_MECHANISM is set but KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is missing');
+      throw new ConfigError('invalid-env', 'KAFKA_SASL_MECHANISM is set but KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is missing');
     }
     settings.sasl = { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD };
   }

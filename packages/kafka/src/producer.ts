@@ -1,6 +1,7 @@
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import { Backoff, type Logger } from '@cvd/common';
 import { idempotentProducer, type OutMessage } from './sender.js';
+import { KafkaError } from './errors.js';
 
 export type { OutMessage } from './sender.js';
 
@@ -59,7 +60,7 @@ export class BatchingProducer {
   }
 
   enqueue(topic: string, messages: OutMessage[]): void {
-    if (this.closed) throw new Error('producer is closed');
+    if (this.closed) throw new KafkaError('not-connected', 'producer is closed');
     for (const message of messages) this.queue.push({ topic, message });
     if (this.queue.length >= this.opts.maxBatch) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.opts.lingerMs);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { withKafkaRetry } from './retry.js';
+import { KafkaError } from './errors.js';
 
 export interface ReadRecord {
   partition: number;
@@ -231,6 +232,6 @@ export async function readLastRecords(
     // Newest wins: the tail record is normally the only one delivered.
     onRecord: (r) => result.set(r.partition, r),
   });
-  if (!read.complete) throw new Error(`reading the last records of ${topic} timed out after ${timeoutMs} ms`);
+  if (!read.complete) throw new KafkaError('timeout', `reading the last records of ${topic} timed out after ${timeoutMs} ms`);
   return result;
 }

@@ -1,4 +1,5 @@
 import { CompressionTypes, Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import { KafkaError } from './errors.js';
 
 /** One record to produce: key (`market:SYMBOL`), value (null = tombstone) and headers. */
 export interface OutMessage {
@@ -43,7 +44,7 @@ export class Sender {
 
   /** Resolves once Kafka acknowledged every message; rejects on failure (nothing is retried here). */
   async send(topic: string, messages: readonly SendMessage[]): Promise<void> {
-    if (!this.connected) throw new Error('the sender is not connected');
+    if (!this.connected) throw new KafkaError('not-connected', 'the sender is not connected');
     await this.producer.send({
       topic,
       acks: -1,

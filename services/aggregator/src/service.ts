@@ -1,7 +1,7 @@
 import { createMetricsRegistry, type HealthReport, type Logger } from '@cvd/common';
 import { createKafka, ensureTopics, kafkaSettingsFromEnv, pipelineTopics, topicNamesFromEnv } from '@cvd/kafka';
 import { BarWriter, barTableDdl, ensureViews, QuestDbSql, questdbSettingsFromEnv } from '@cvd/questdb';
-import { Backoff, sleep } from '@cvd/common';
+import { Backoff, isRetriable, retry } from '@cvd/common';
 import type { Registry } from 'prom-client';
 import { Aggregator } from './aggregator.js';
 import type { AggregatorEnv } from './env.js';
@@ -25,20 +25,14 @@ export interface StartAggregatorOptions {
   readonly registry?: Registry;
 }
 
-/** Creates the bar table, waiting (with backoff) for QuestDB to come up. */
+/** Creates the bar table, waiting (with the project's one retry policy) for QuestDB to come up. */
 async function ensureBarTable(sql: QuestDbSql, table: string, logger: Logger, signal: { stopped: boolean }): Promise<void> {
-  const backoff = new Backoff({ initialMs: 500, maxMs: 5_000 });
-  for (;;) {
-    try {
-      await sql.exec(barTableDdl(table));
-      return;
-    } catch (err) {
-      if (signal.stopped || !(err as { retriable?: boolean }).retriable) throw err;
-      const wait = backoff.next();
-      logger.warn({ err, retryInMs: wait }, 'QuestDB not ready; retrying table creation');
-      await sleep(wait);
-    }
-  }
+  await retry(() => sql.exec(barTableDdl(table)), {
+    backoff: new Backoff({ initialMs: 500, maxMs: 5_000 }),
+    // QuestDbError says whether another attempt may help (QuestDB down or starting: yes).
+    shouldRetry: (err) => !signal.stopped && isRetriable(err),
+    onRetry: ({ err, delayMs }) => logger.warn({ err, retryInMs: delayMs }, 'QuestDB not ready; retrying table creation'),
+  });
 }
 
 /**

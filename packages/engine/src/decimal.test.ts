@@ -2,18 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Decimal, MAX_DECIMAL_LENGTH, decimal, parseDecimal } from './decimal.js';
+import { seededRandom } from '@cvd/core';
 
 /** Deterministic PRNG (mulberry32) so the million-value test is reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 /** Independent formatter: divide/modulo instead of string slicing. */
 function refFormat(units: bigint, scale: number): string {

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import type { AggTrade, Market } from '@cvd/core';
 import type { BarRow } from './bar.js';
 import type { EngineTrade } from './trade.js';
+import { seededRandom } from '@cvd/core';
 
 const T0 = 1_700_000_000_000;
 export const START = T0 - (T0 % 60_000); // a minute boundary
@@ -133,16 +134,8 @@ export function reference(
 
 // ---------------------------------------------------------------- generators
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32), so a failing seed reproduces. */
+export const mulberry32 = seededRandom;
 
 /** An 8-decimal amount in one of the spellings Binance uses. */
 function amount(units: bigint, style: number): string {

@@ -111,7 +111,8 @@ describe('PartitionWorker missing ids', () => {
     assert.ok(rows.every((r) => r.ts !== M0 || r.missingAggIds > 0), 'minute 0 never got its id 2');
     w.noteWritten(rows);
     assert.equal(sums().usdm ?? 0, rows.filter((r) => r.ts !== M0).reduce((a, r) => a + r.missingAggIds, 0), 'minute 0 forgotten');
-    assert.ok(w.missingBars <= 1, `bounded (${w.missingBars} bars remembered)`);
+    assert.equal(w.missingBars, 1, `bounded: only minute 5 (ids 4..9 missing) is remembered, not minute 0 (${w.missingBars} bars remembered)`);
+    assert.deepEqual(sums(), { usdm: 6 }, 'ids 4..9, owned by the bar holding id 10');
   });
 
   test('a write showing a bar complete forgets it', () => {

@@ -7,7 +7,7 @@ import { DEFAULT_TOPICS } from './topics.js';
  * Kafka variables every service reads (merge into the service's zod object):
  * `KAFKA_BROKERS` (127.0.0.1:9092), `KAFKA_SSL` (false), `KAFKA_SASL_MECHANISM`
  * (plain | scram-sha-256 | scram-sha-512), `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`,
- * `TOPIC_TRADES`, `TOPIC_SYMBOLS`, `TOPIC_DEADLETTER`, `TOPIC_AGGREGATOR_STATE`,
+ * `TOPIC_TRADES`, `TOPIC_SYMBOLS`, `TOPIC_DEADLETTER`, `TOPIC_AGGREGATOR_STATE`, `TOPIC_BARS`,
  * `TRADES_PARTITIONS` (12).
  */
 export const kafkaEnvShape = {
@@ -20,6 +20,7 @@ export const kafkaEnvShape = {
   TOPIC_SYMBOLS: z.string().min(1).default(DEFAULT_TOPICS.symbols),
   TOPIC_DEADLETTER: z.string().min(1).default(DEFAULT_TOPICS.deadLetter),
   TOPIC_AGGREGATOR_STATE: z.string().min(1).default(DEFAULT_TOPICS.aggregatorState),
+  TOPIC_BARS: z.string().min(1).default(DEFAULT_TOPICS.bars),
   TRADES_PARTITIONS: z.coerce.number().int().min(1).max(10_000).default(12),
 };
 
@@ -31,10 +32,11 @@ export interface TopicNames {
   symbols: string;
   deadLetter: string;
   aggregatorState: string;
+  bars: string;
 }
 
 export function topicNamesFromEnv(env: KafkaEnv): TopicNames {
-  return { trades: env.TOPIC_TRADES, symbols: env.TOPIC_SYMBOLS, deadLetter: env.TOPIC_DEADLETTER, aggregatorState: env.TOPIC_AGGREGATOR_STATE };
+  return { trades: env.TOPIC_TRADES, symbols: env.TOPIC_SYMBOLS, deadLetter: env.TOPIC_DEADLETTER, aggregatorState: env.TOPIC_AGGREGATOR_STATE, bars: env.TOPIC_BARS };
 }
 
 /** Builds client settings; SASL needs mechanism, username and password together. */

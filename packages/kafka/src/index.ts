@@ -1,5 +1,5 @@
 export { createKafka, type KafkaSettings } from './client.js';
-export { DEFAULT_TOPICS, ensureTopics, partitionCount, pipelineTopics, SEVEN_DAYS_MS, type TopicSpec } from './topics.js';
+export { BARS_RETENTION_MS, DEFAULT_TOPICS, ensureTopics, partitionCount, pipelineTopics, SEVEN_DAYS_MS, type TopicSpec } from './topics.js';
 export { followTopic, readCompacted, readLastRecords, readTail, topicOffsets, type ReadRecord, type TailRead, type TopicFollower } from './reader.js';
 export { withKafkaRetry, isRetriableKafkaError } from './retry.js';
 export { KAFKA_ERROR_CODES, KafkaError, type KafkaErrorCode } from './errors.js';

@@ -9,7 +9,17 @@ export const DEFAULT_TOPICS = {
   deadLetter: 'cvd.deadletter.v1',
   /** Aggregator snapshots: one compacted partition per trades partition. */
   aggregatorState: 'cvd.aggregator-state.v1',
+  /** Every changed 1-minute bar (forming and final), Avro `Bar`, key `market:SYMBOL`. */
+  bars: 'cvd.bars.v1',
 } as const;
+
+/**
+ * Retention of `cvd.bars.v1`: a live stream, not history (history is QuestDB's). `delete` with
+ * a short retention, not `compact`: a subscriber starts from the newest offsets and fetches
+ * history from QuestDB, so keeping the last record per key buys nothing, and compaction would
+ * cost broker CPU on a topic that gets several records per symbol per second.
+ */
+export const BARS_RETENTION_MS = 6 * 3600 * 1000;
 
 export interface TopicSpec {
   topic: string;
@@ -21,7 +31,14 @@ export interface TopicSpec {
 export const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 
 /** The specs of the pipeline's topics for a given trades partition count. */
-export function pipelineTopics(names: { trades: string; symbols: string; deadLetter: string; aggregatorState: string }, partitions: number): TopicSpec[] {
+export function pipelineTopics(
+  names: { trades: string; symbols: string; deadLetter: string; aggregatorState: string; bars?: string },
+  partitions: number,
+): TopicSpec[] {
+  const bars: TopicSpec[] =
+    names.bars === undefined
+      ? []
+      : [{ topic: names.bars, partitions, configs: { 'cleanup.policy': 'delete', 'retention.ms': String(BARS_RETENTION_MS), 'segment.ms': String(3600 * 1000) } }];
   return [
     { topic: names.trades, partitions, configs: { 'cleanup.policy': 'delete', 'retention.ms': String(SEVEN_DAYS_MS) } },
     { topic: names.symbols, partitions: 1, configs: { 'cleanup.policy': 'compact' } },
@@ -37,6 +54,7 @@ export function pipelineTopics(names: { trades: string; symbols: string; deadLet
         'max.message.bytes': String(64 * 1024 * 1024),
       },
     },
+    ...bars,
   ];
 }
 

@@ -72,15 +72,55 @@ export const SYMBOL_CONFIG_SCHEMA_V1: avro.Schema = {
   ],
 } as avro.Schema;
 
+const decimalField = (name: string, doc: string): avro.Schema => ({ name, type: 'string', doc } as unknown as avro.Schema);
+
+export const BAR_SCHEMA_V1: avro.Schema = {
+  type: 'record',
+  name: 'Bar',
+  namespace: NAMESPACE,
+  doc: 'The state of one 1-minute bar (forming or final) of one market and symbol, value of cvd.bars.v1. Decimals are exact strings, as in the engine.',
+  fields: [
+    { name: 'market', type: marketEnum() },
+    { name: 'symbol', type: 'string' },
+    { name: 'ts', type: 'long', doc: 'minute open, epoch ms (UTC)' },
+    decimalField('open', 'first trade price'),
+    decimalField('high', 'highest price'),
+    decimalField('low', 'lowest price'),
+    decimalField('close', 'last trade price'),
+    decimalField('volume', 'base volume (COIN-M: contracts)'),
+    decimalField('buyVolume', 'taker-buy volume'),
+    decimalField('sellVolume', 'taker-sell volume'),
+    decimalField('quoteVolume', 'sum of price x qty'),
+    decimalField('buyQuoteVolume', 'taker-buy quote volume'),
+    decimalField('sellQuoteVolume', 'taker-sell quote volume'),
+    decimalField('delta', 'buyVolume - sellVolume'),
+    decimalField('quoteDelta', 'buyQuoteVolume - sellQuoteVolume'),
+    decimalField('cvdOpen', 'CVD before the first trade of the minute'),
+    decimalField('cvdHigh', 'highest CVD within the minute'),
+    decimalField('cvdLow', 'lowest CVD within the minute'),
+    decimalField('cvdClose', 'CVD after the last trade of the minute'),
+    { name: 'trades', type: 'long', doc: 'Binance trades (sum of l - f + 1)' },
+    { name: 'aggTrades', type: 'long', doc: 'aggTrades applied' },
+    { name: 'firstAggId', type: 'long' },
+    { name: 'lastAggId', type: 'long' },
+    { name: 'missingAggIds', type: 'long', doc: 'ids known missing within the minute' },
+    { name: 'recovered', type: 'long', doc: 'aggTrades that came from REST backfill' },
+    { name: 'final', type: 'boolean', doc: 'the minute is closed and will not change (barring revisions)' },
+    { name: 'receivedAtMs', type: 'long', doc: 'ingest wall clock of the newest trade in this update; latency metrics only' },
+    { name: 'emittedAtMs', type: 'long', doc: 'aggregator wall clock when this update was published; latency metrics only' },
+  ],
+} as avro.Schema;
+
 /** Wire ids (second header byte). Never reuse or renumber one. */
 export const SCHEMA_IDS = {
   aggTradeV1: 1,
   aggTradeBatchV1: 2,
   symbolConfigV1: 3,
+  barV1: 4,
 } as const;
 export type SchemaId = (typeof SCHEMA_IDS)[keyof typeof SCHEMA_IDS];
 
-export const RECORD_KINDS = ['agg-trade', 'agg-trade-batch', 'symbol-config'] as const;
+export const RECORD_KINDS = ['agg-trade', 'agg-trade-batch', 'symbol-config', 'bar'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
 export interface SchemaDescriptor {
@@ -107,10 +147,11 @@ function describe(id: SchemaId, kind: RecordKind, version: number, schema: avro.
 export const AGG_TRADE_V1 = describe(SCHEMA_IDS.aggTradeV1, 'agg-trade', 1, AGG_TRADE_SCHEMA_V1);
 export const AGG_TRADE_BATCH_V1 = describe(SCHEMA_IDS.aggTradeBatchV1, 'agg-trade-batch', 1, AGG_TRADE_BATCH_SCHEMA_V1);
 export const SYMBOL_CONFIG_V1 = describe(SCHEMA_IDS.symbolConfigV1, 'symbol-config', 1, SYMBOL_CONFIG_SCHEMA_V1);
+export const BAR_V1 = describe(SCHEMA_IDS.barV1, 'bar', 1, BAR_SCHEMA_V1);
 
 /** Every writer schema ever published, by wire id. */
 export const WRITER_SCHEMAS: ReadonlyMap<number, SchemaDescriptor> = new Map(
-  [AGG_TRADE_V1, AGG_TRADE_BATCH_V1, SYMBOL_CONFIG_V1].map((d) => [d.id, d]),
+  [AGG_TRADE_V1, AGG_TRADE_BATCH_V1, SYMBOL_CONFIG_V1, BAR_V1].map((d) => [d.id, d]),
 );
 
 /** What this code writes and reads, per kind. */
@@ -118,4 +159,5 @@ export const CURRENT_SCHEMAS: Readonly<Record<RecordKind, SchemaDescriptor>> = {
   'agg-trade': AGG_TRADE_V1,
   'agg-trade-batch': AGG_TRADE_BATCH_V1,
   'symbol-config': SYMBOL_CONFIG_V1,
+  bar: BAR_V1,
 };

@@ -175,3 +175,21 @@ test('fuzz: random and mutated buffers never throw and never hang', () => {
   // Both outcomes were exercised: some mutated records still decode, the rest are refused.
   assert.ok(decodedOk > 0 && decodedOk < 6_000 * decoders.length, `${decodedOk} decoded`);
 });
+
+test('bars: the encoder rejects what a reader could not trust, the decoder refuses other kinds', async () => {
+  const { encodeBar, decodeBar } = await import('./index.js');
+  const { FORMING_BAR } = await import('./fixtures/wire-vectors.js');
+  const cases: [Partial<Record<string, unknown>>, RegExp][] = [
+    [{ ts: FORMING_BAR.ts + 1 }, /minute boundary/],
+    [{ delta: '1e3' }, /delta .* decimal/],
+    [{ market: 'futures' }, /unknown market/],
+    [{ trades: -1 }, /trades must be an integer/],
+    [{ final: 'yes' }, /final must be a boolean/],
+  ];
+  for (const [patch, why] of cases) {
+    assert.throws(() => encodeBar({ ...FORMING_BAR, ...patch } as typeof FORMING_BAR), (e: unknown) => e instanceof SchemaError && why.test(e.message));
+  }
+  const asTrade = decodeBar(encodeTrade(SMALL_TRADE));
+  assert.equal(asTrade.ok, false);
+  assert.deepEqual(decodeBar(encodeBar({ ...FORMING_BAR, final: true })), { ok: true, value: { ...FORMING_BAR, final: true } });
+});

@@ -1,5 +1,5 @@
 /**
- * `@cvd/schemas` — the Avro wire format of `cvd.trades.v1` and `cvd.symbols.v1`. The trade
+ * `@cvd/schemas` — the Avro wire format of `cvd.trades.v1`, `cvd.symbols.v1` and `cvd.bars.v1`. The trade
  * type, markets, the symbol rule and the key are the core's (`@cvd/core`); this package is
  * the record boundary that checks them on encode and decode.
  */
@@ -10,6 +10,8 @@ export { SCHEMA_ERROR_CODES, SchemaError } from './schema-error.js';
 export type { DecodeResult, SchemaErrorCode } from './schema-error.js';
 export {
   AGG_TRADE_BATCH_SCHEMA_V1,
+  BAR_SCHEMA_V1,
+  BAR_V1,
   AGG_TRADE_BATCH_V1,
   AGG_TRADE_SCHEMA_V1,
   AGG_TRADE_V1,
@@ -25,3 +27,5 @@ export { HEADER_BYTES, WIRE_MAGIC, decodeAvro, readHeader } from './wire.js';
 export { decodeTrade, decodeTradeRecord, encodeTrade, encodeTradeBatch } from './agg-trade.js';
 export { KNOWN_SYMBOL_SOURCES, checkSymbolConfig, decodeSymbolConfig, encodeSymbolConfig } from './symbol-config.js';
 export type { SymbolConfig, SymbolConfigInput } from './symbol-config.js';
+export { checkBar, decodeBar, encodeBar } from './bar.js';
+export type { BarRecord } from './bar.js';

@@ -7,6 +7,8 @@ import {
   encodeSymbolConfig,
   encodeTrade,
   encodeTradeBatch,
+  encodeBar,
+  decodeBar,
   WRITER_SCHEMAS,
 } from './index.js';
 import * as v from './fixtures/wire-vectors.js';
@@ -32,6 +34,12 @@ test('hand-checked header and first body bytes', () => {
   assert.equal(big.subarray(4, 20).toString('utf8'), '币安人生USDT');
   assert.deepEqual([...bytes(v.BATCH_HEX).subarray(0, 2)], [0xc5, 2]);
   assert.deepEqual([...bytes(v.FULL_CONFIG_HEX).subarray(0, 3)], [0xc5, 3, 4 /* coinm */]);
+  assert.deepEqual([...bytes(v.FORMING_BAR_HEX).subarray(0, 4)], [0xc5, 4, 2 /* usdm */, 14 /* 7 UTF-8 bytes */]);
+});
+
+test('a bar encodes to the recorded bytes and decodes back', () => {
+  assert.equal(hex(encodeBar(v.FORMING_BAR)), v.FORMING_BAR_HEX);
+  assert.deepEqual(decodeBar(bytes(v.FORMING_BAR_HEX)), { ok: true, value: v.FORMING_BAR });
 });
 
 test('recorded bytes decode to the recorded values', () => {

@@ -44,7 +44,7 @@ function workspace(): { dir: string; file: string; topics: TopicNames; write: (t
   return {
     dir,
     file,
-    topics: { trades: uniqueTopic('cfg-trades'), symbols: uniqueTopic('cfg-symbols'), deadLetter: uniqueTopic('cfg-dl'), aggregatorState: uniqueTopic('cfg-state') },
+    topics: { trades: uniqueTopic('cfg-trades'), symbols: uniqueTopic('cfg-symbols'), deadLetter: uniqueTopic('cfg-dl'), aggregatorState: uniqueTopic('cfg-state'), bars: uniqueTopic('cfg-bars') },
     // Like an editor: write a temporary file, rename it over the old one.
     write: (text) => {
       const tmp = join(dir, `.symbols.yaml.${process.hrtime.bigint()}.tmp`);

@@ -5,7 +5,7 @@
 # left as they are.
 #
 # Environment: KAFKA_BROKERS (kafka:9092), TRADES_PARTITIONS (12), TOPIC_TRADES,
-# TOPIC_SYMBOLS, TOPIC_DEADLETTER, TOPIC_AGGREGATOR_STATE.
+# TOPIC_SYMBOLS, TOPIC_DEADLETTER, TOPIC_AGGREGATOR_STATE, TOPIC_BARS.
 #
 # Keep the `create` lines in step with pipelineTopics() in packages/kafka/src/topics.ts:
 # packages/deploy-tests checks them line by line.
@@ -30,5 +30,6 @@ create "${TOPIC_TRADES:-cvd.trades.v1}" "$PARTITIONS" cleanup.policy=delete,rete
 create "${TOPIC_SYMBOLS:-cvd.symbols.v1}" 1 cleanup.policy=compact
 create "${TOPIC_DEADLETTER:-cvd.deadletter.v1}" 1 cleanup.policy=delete,retention.ms=604800000
 create "${TOPIC_AGGREGATOR_STATE:-cvd.aggregator-state.v1}" "$PARTITIONS" cleanup.policy=compact,segment.ms=600000,min.cleanable.dirty.ratio=0.1,max.message.bytes=67108864
+create "${TOPIC_BARS:-cvd.bars.v1}" "$PARTITIONS" cleanup.policy=delete,retention.ms=21600000,segment.ms=3600000
 
 echo "topics ready on $BROKERS"

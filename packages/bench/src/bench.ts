@@ -7,13 +7,14 @@ import { startThrowawayStack, type OwnedTestStack } from '@cvd/test-kit';
 import { kafkaBaseline, type KafkaBaseline } from './kafka-perf.js';
 import { runLatency, type LatencyResult } from './phase-latency.js';
 import { runStartup, type StartupResult } from './phase-startup.js';
+import { runSteady, type SteadyResult, type SteadyRun } from './phase-steady.js';
 import { runThroughput, type ThroughputResult } from './phase-throughput.js';
 import { round, type Say } from './phases.js';
 import { loadAverage } from './proc.js';
 import { summariseProfiles } from './profile.js';
 import type { StackRef } from './runner.js';
 
-export const PHASES = ['startup', 'throughput', 'kafka', 'latency', 'scaling'] as const;
+export const PHASES = ['startup', 'throughput', 'kafka', 'latency', 'steady', 'scaling'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -29,6 +30,10 @@ export interface BenchOptions {
   throughputSymbols: number;
   startupSymbols: number;
   latencySeconds: number;
+  /** Steady phase: one run per entry (symbols at a fixed aggTrades/s), each measured this long after a warm-up. */
+  steadyRuns: SteadyRun[];
+  steadySeconds: number;
+  steadyWarmupSeconds: number;
   useRunning: boolean;
   phases: Phase[];
   /** `node --cpu-prof` the services during the throughput phase; profiles + summary go here. */
@@ -47,8 +52,13 @@ export function defaultOptions(quick: boolean): Omit<BenchOptions, 'say'> {
     throughputSymbols: 100,
     startupSymbols: 2500,
     latencySeconds: quick ? 30 : 120,
+    // The issue's whole-stack figure is 300 symbols at 2,556/s (`cvd run --sim --symbols 150`);
+    // the full run adds the realistic 1,000/s over 300 and over 2,500 symbols.
+    steadyRuns: quick ? [{ symbols: 300, rate: 2556 }] : [{ symbols: 300, rate: 1000 }, { symbols: 2500, rate: 1000 }, { symbols: 300, rate: 2556 }],
+    steadySeconds: quick ? 30 : 180,
+    steadyWarmupSeconds: quick ? 10 : 30,
     useRunning: false,
-    phases: quick ? ['startup', 'throughput', 'kafka', 'latency'] : [...PHASES],
+    phases: quick ? ['startup', 'throughput', 'kafka', 'latency', 'steady'] : [...PHASES],
   };
 }
 
@@ -62,6 +72,7 @@ export interface BenchReport {
   throughput?: ThroughputResult;
   kafka?: KafkaBaseline & { oursVsProducer: number; oursVsConsumer: number };
   latency?: LatencyResult;
+  steady?: SteadyResult[];
   scaling?: ThroughputResult[];
   profile?: Record<string, unknown>;
   targets: { target: string; value: string; met: boolean | null }[];
@@ -147,6 +158,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         graceMs: 5000, partitions: o.partitions, aggregators: o.aggregators, say: o.say,
       });
     }
+    if (has('steady')) {
+      report.steady = [];
+      for (const run of o.steadyRuns) {
+        o.say(`\n[steady] ${run.symbols} symbols at ${run.rate.toLocaleString('en-US')} aggTrades/s, whole stack with one live chart, ${o.steadyWarmupSeconds} s warm-up + ${o.steadySeconds} s`);
+        report.steady.push(await runSteady({ stack: ref, run, seconds: o.steadySeconds, warmupSeconds: o.steadyWarmupSeconds, partitions: o.partitions, say: o.say }));
+      }
+    }
     if (has('scaling')) {
       report.scaling = [];
       const n = o.quick ? 100_000 : 200_000;
@@ -170,16 +188,63 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   return report;
 }
 
+/** Resolution of the services' event-loop monitor (prom-client's default): a delay includes up to one period. */
+export const EVENT_LOOP_RESOLUTION_MS = 10;
+/** The aggregator's cadence for forming bars in QuestDB that the steady phase runs with (its default). */
+export const FORMING_WRITE_INTERVAL_MS = 5000;
+
+/** Every target of issue 11 (and the older ones), each with what was measured and met/missed/n-a. */
 export function targets(r: BenchReport): BenchReport['targets'] {
   const out: BenchReport['targets'] = [];
+  const na = (target: string, why: string): void => void out.push({ target, value: why, met: null });
   const t = r.throughput;
-  if (t) out.push({ target: '≥ 100,000 aggTrades/s end to end, exact bars', value: `${t.tradesPerSecond.toLocaleString('en-US')}/s, ${t.exact ? 'exact' : 'NOT exact'}`, met: t.tradesPerSecond >= 100_000 && t.exact });
+  const cpuTarget = 'pipeline CPU ≤ 20 CPU-s per million aggTrades (ingest + aggregator + Kafka + QuestDB, full-rate phase)';
+  const ingestTarget = 'ingest ≤ 8 CPU-s per million aggTrades (full-rate phase)';
+  if (t) {
+    out.push({ target: '≥ 100,000 aggTrades/s end to end, exact bars', value: `${t.tradesPerSecond.toLocaleString('en-US')}/s, ${t.exact ? 'exact' : 'NOT exact'}`, met: t.tradesPerSecond >= 100_000 && t.exact });
+    const parts = ['ingest', 'aggregator', 'kafka', 'questdb'].map((k) => [k, t.usage[k]?.cpuSecondsPerMillion] as const);
+    const known = parts.every(([, v]) => v !== undefined && Number.isFinite(v));
+    const sum = round(parts.reduce((a, [, v]) => a + (v ?? 0), 0), 1);
+    if (known) out.push({ target: cpuTarget, value: `${sum} (${parts.map(([k, v]) => `${k} ${v}`).join(', ')})`, met: sum <= 20 });
+    else na(cpuTarget, 'Kafka/QuestDB pids unknown');
+    const ing = t.usage.ingest?.cpuSecondsPerMillion;
+    if (ing !== undefined) out.push({ target: ingestTarget, value: `${ing}`, met: ing <= 8 });
+  } else {
+    na(cpuTarget, 'throughput phase not run');
+    na(ingestTarget, 'throughput phase not run');
+  }
   const l = r.latency;
+  const pushTarget = 'p99 trade → forming bar pushed to a live chart ≤ 250 ms';
+  const loopTarget = 'no event-loop stall over 10 ms (latency phase, every service)';
   if (l) {
-    out.push({ target: `p99 ingest → aggregator ≤ 20 ms (${l.rate}/s, ${l.symbols} symbols)`, value: `${l.ingestToApplyMs.p99} ms`, met: l.ingestToApplyMs.p99 <= 20 });
-    out.push({ target: 'forming bar visible ≤ 1.5 s (p99)', value: `${l.tradeToVisibleMs.p99} ms`, met: l.tradeToVisibleMs.p99 <= 1500 });
+    out.push({ target: `p99 ingest receipt → applied ≤ 20 ms (${l.rate.toLocaleString('en-US')}/s, ${l.symbols} symbols)`, value: `${l.ingestToApplyMs.p99} ms`, met: l.ingestToApplyMs.p99 <= 20 });
+    const p = l.tradeToPushedMs;
+    if (p && p.count > 0) out.push({ target: pushTarget, value: `${p.p99} ms (p50 ${p.p50}, ${p.notSeen} trades never pushed)`, met: p.p99 <= 250 && p.notSeen === 0 });
+    else na(pushTarget, 'no bar stream from the web service');
+    const loops = Object.entries(l.eventLoop).filter(([, e]) => e.samples > 0);
+    if (loops.length) {
+      const stall = (e: { maxMs: number }): number => round(Math.max(0, e.maxMs - EVENT_LOOP_RESOLUTION_MS), 1);
+      const worst = Math.max(...loops.map(([, e]) => stall(e)));
+      out.push({ target: loopTarget, value: `${worst} ms worst (${loops.map(([k, e]) => `${k} ${stall(e)}`).join(', ')})`, met: worst <= 10 });
+    } else na(loopTarget, 'no event-loop metrics scraped');
+    out.push({ target: 'forming bar visible in QuestDB ≤ 1.5 s (p99)', value: `${l.tradeToVisibleMs.p99} ms`, met: l.tradeToVisibleMs.p99 <= 1500 });
     const worst = Math.max(...l.finalAfterMinuteEndMs.map((f) => f.ms));
     out.push({ target: `final bar ≤ grace + 1 s = ${(l.graceMs + 1000) / 1000} s after the minute`, value: l.finalAfterMinuteEndMs.length ? `${worst} ms (worst of ${l.finalAfterMinuteEndMs.length})` : 'no minute closed', met: l.finalAfterMinuteEndMs.length ? worst <= l.graceMs + 1000 : null });
+  } else {
+    na(pushTarget, 'latency phase not run');
+    na(loopTarget, 'latency phase not run');
+  }
+  const steadyTarget = 'whole stack ≤ 0.25 cores, 300 symbols at 2,556 aggTrades/s';
+  const questdbTarget = `QuestDB rows grow with bars per minute, not flushes: ≤ ${60_000 / FORMING_WRITE_INTERVAL_MS + 1} per symbol-minute`;
+  const st = r.steady?.find((x) => x.symbols === 300 && x.targetRate === 2556) ?? r.steady?.[0];
+  if (st) {
+    const where = st.symbols === 300 && st.targetRate === 2556 ? '' : ` (measured at ${st.symbols} symbols, ${st.targetRate}/s)`;
+    const parts = ['questdb', 'aggregator', 'ingest', 'kafka', 'web', 'config'].filter((k) => st.usage[k]).map((k) => `${k} ${st.usage[k]!.cores}`);
+    out.push({ target: steadyTarget, value: `${st.stackCores} cores at ${st.rate.toLocaleString('en-US')}/s${where}: ${parts.join(', ')}`, met: where ? null : st.stackCores <= 0.25 });
+    out.push({ target: questdbTarget, value: `${st.questdbRowsPerSymbolMinute} rows per symbol-minute, QuestDB ${st.usage.questdb?.cores ?? '?'} cores`, met: st.questdbRowsPerSymbolMinute <= 60_000 / FORMING_WRITE_INTERVAL_MS + 1 });
+  } else {
+    na(steadyTarget, 'steady phase not run');
+    na(questdbTarget, 'steady phase not run');
   }
   const s = r.startup;
   if (s) {
@@ -205,10 +270,19 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 }
 
 function usageTable(u: Record<string, { cpuSeconds: number; cpuSecondsPerMillion: number; cores: number; rssMb: number; peakRssMb: number }>): string {
-  const order = ['ingest', 'aggregator', 'config', 'kafka', 'questdb', 'bench+simulator'];
+  const order = ['ingest', 'aggregator', 'config', 'web', 'kafka', 'questdb', 'bench+simulator'];
   return table(
     ['process', 'CPU s', 'CPU s / M trades', 'cores busy', 'RSS MB', 'peak RSS MB'],
     order.filter((k) => u[k]).map((k) => [k, u[k]!.cpuSeconds, u[k]!.cpuSecondsPerMillion, u[k]!.cores, u[k]!.rssMb, u[k]!.peakRssMb]),
+  );
+}
+
+function eventLoopTable(e: Record<string, { maxMs: number; p99Ms: number; samples: number }>): string {
+  const rows = Object.entries(e).filter(([, v]) => v.samples > 0);
+  if (!rows.length) return '(no event-loop metrics)';
+  return table(
+    ['service', `worst event-loop delay ms (incl. the ${EVENT_LOOP_RESOLUTION_MS} ms monitor period)`, 'worst per-scrape p99 ms', 'scrapes'],
+    rows.map(([k, v]) => [k, v.maxMs, v.p99Ms, v.samples]),
   );
 }
 
@@ -238,10 +312,18 @@ export function renderReport(r: BenchReport): string {
     out.push(`\n## Latency at ${l.rate.toLocaleString('en-US')} aggTrades/s (target ${l.targetRate}) over ${l.symbols} symbols, ${l.seconds} s, grace ${l.graceMs} ms`);
     out.push(table(['measure', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'samples'], [
       ['ingest receipt → applied (aggregator histogram)', l.ingestToApplyMs.p50, l.ingestToApplyMs.p99, l.ingestToApplyMs.p999, '-', l.ingestToApplyMs.count],
+      ...(l.tradeToPushedMs ? [['trade published → forming bar pushed to a live subscriber (SSE)', l.tradeToPushedMs.p50, l.tradeToPushedMs.p99, l.tradeToPushedMs.p999, l.tradeToPushedMs.max, l.tradeToPushedMs.count]] : []),
       ['trade published → forming bar visible in QuestDB', l.tradeToVisibleMs.p50, l.tradeToVisibleMs.p99, l.tradeToVisibleMs.p999, l.tradeToVisibleMs.max, l.tradeToVisibleMs.count],
     ]));
     out.push(table(['minute', 'bars', 'all final after minute end (ms)'], l.finalAfterMinuteEndMs.map((f) => [f.minute, f.bars, f.ms])));
+    out.push(eventLoopTable(l.eventLoop));
     out.push(usageTable(l.usage));
+  }
+  for (const st of r.steady ?? []) {
+    out.push(`\n## Steady: ${st.symbols} symbols at ${st.rate.toLocaleString('en-US')} aggTrades/s (target ${st.targetRate.toLocaleString('en-US')}), whole stack, ${st.seconds} s`);
+    out.push(`stack (services + Kafka + QuestDB): **${st.stackCores} cores**; QuestDB bar rows ${st.questdbRowsPerSecond}/s (${st.questdbRowsPerSymbolMinute} per symbol-minute); bars pushed to one live subscriber ${st.pushedPerSecond}/s`);
+    out.push(usageTable(st.usage));
+    out.push(eventLoopTable(st.eventLoop));
   }
   if (r.startup) {
     const s = r.startup;

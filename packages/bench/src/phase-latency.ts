@@ -1,7 +1,10 @@
 /**
  * Latency at a fixed real-time rate: ingest → apply (the aggregator's histogram), publish →
- * visible in QuestDB (polled), and how soon after a minute ends its bars turn final.
+ * pushed to a live subscriber of the web service's bar stream, publish → visible in QuestDB
+ * (polled), how soon after a minute ends its bars turn final, and each service's event-loop delay.
  */
+import { EventLoopWatch, type EventLoopDelay } from './eventloop.js';
+import { subscribeSse } from './sse.js';
 import { BURST_RATE_FACTOR, fmt, MINUTE, round, specs, usage, type Say, type ServiceUsage } from './phases.js';
 import { BenchRunner, sleep, type StackRef } from './runner.js';
 import { histogramQuantile, percentiles, type Percentiles } from './stats.js';
@@ -29,12 +32,18 @@ export interface LatencyResult {
   seconds: number;
   /** `cvd_aggregator_ingest_to_apply_seconds`, ms (interpolated within histogram buckets). */
   ingestToApplyMs: { p50: number; p99: number; p999: number; count: number };
+  /**
+   * Simulator publish → the first bar holding the trade arrives at an SSE subscriber of
+   * `/api/stream` (all symbols), ms; `undefined` when the web service has no stream.
+   */
+  tradeToPushedMs?: Percentiles & { notSeen: number };
   /** Simulator publish → QuestDB query shows a bar holding the trade, ms (100 ms polling). */
   tradeToVisibleMs: Percentiles & { notVisible: number };
   /** Per minute end: the minute's last bar final in QuestDB, ms after the minute ended (wall). */
   finalAfterMinuteEndMs: { minute: string; ms: number; bars: number }[];
   graceMs: number;
   flushIntervalMs: number;
+  eventLoop: Record<string, EventLoopDelay>;
   usage: Record<string, ServiceUsage>;
 }
 
@@ -55,9 +64,22 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     await runner.startService('config');
     await runner.startAggregators(o.aggregators);
     await runner.startService('ingest');
+    await runner.startService('web');
     await runner.waitStarted([...runner.procs.keys()]);
     await runner.waitSubscribed();
     await runner.waitAssigned();
+    const pushed = new Map<string, { lastId: number; at: number }[]>();
+    const sub = subscribeSse(`${runner.webUrl}/api/stream`, (e, at) => {
+      if (e.event !== 'bar') return;
+      const b = JSON.parse(e.data) as { market: string; symbol: string; lastAggId: number };
+      record(pushed, `${b.market}:${b.symbol}`, b.lastAggId, at);
+    });
+    const streaming = await sub.ready.then(
+      () => true,
+      (err: Error) => (o.say(`  (no bar stream to subscribe to: ${err.message})`), false),
+    );
+    const watch = new EventLoopWatch(() => [...runner.procs.keys()], (l) => runner.metrics(l));
+    await watch.start();
     const before = runner.sample();
     const t0 = Date.now();
     runner.startFeed();
@@ -75,13 +97,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
       const sent = Date.now();
       const rows = await runner.sql.rows(`SELECT market, symbol, last_agg_id FROM ${runner.names.table} LATEST ON ts PARTITION BY market, symbol`).catch(() => []);
       const at = Date.now();
-      for (const r of rows) {
-        const k = `${String(r.market)}:${String(r.symbol)}`;
-        const id = Number(r.last_agg_id);
-        const list = visible.get(k) ?? [];
-        if (!list.length) visible.set(k, list);
-        if (!list.length || list[list.length - 1]!.lastId < id) list.push({ lastId: id, at });
-      }
+      for (const r of rows) record(visible, `${String(r.market)}:${String(r.symbol)}`, Number(r.last_agg_id), at);
       const fin = await runner.sql.rows(`SELECT ts, count() c FROM ${runner.names.table} WHERE final = true`).catch(() => []);
       const finAt = Date.now();
       for (const r of fin) {
@@ -103,6 +119,8 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     clearInterval(sampler);
     const end = doneAt ?? Date.now();
     const after = runner.sample();
+    sub.close();
+    const eventLoop = await watch.stop();
     const hist = await runner.aggregatorHistogram('cvd_aggregator_ingest_to_apply_seconds');
     const all = runner.sim.groundTruth().all();
     // Publish wall time of trade i: midpoint of the sampling interval it was published in.
@@ -115,20 +133,8 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     // Wall clock − trade time: publishing follows trade time at real-time pace.
     let offset = Infinity;
     for (let i = 0; i < all.length; i += 97) offset = Math.min(offset, pubAt[i]! - all[i]!.T);
-    const lat: number[] = [];
-    let notVisible = 0;
-    const ptr = new Map<string, number>();
-    for (let i = 0; i < all.length; i++) {
-      const t = all[i]!;
-      const key = `${t.market}:${t.symbol}`;
-      const list = visible.get(key);
-      let p = ptr.get(key) ?? 0;
-      while (list && p < list.length && list[p]!.lastId < t.a) p++;
-      ptr.set(key, p);
-      const ev = list?.[p];
-      if (!ev) notVisible++;
-      else lat.push(Math.max(0, ev.at - pubAt[i]!));
-    }
+    const { latencies: lat, missed: notVisible } = firstSeen(all, pubAt, visible);
+    const push = streaming ? firstSeen(all, pubAt, pushed) : undefined;
     // Minutes that ended while the run (and their grace) was still going.
     const perMinute = new Map<number, Set<string>>();
     for (const t of all) {
@@ -147,6 +153,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     }
     const q = (x: number): number => round(histogramQuantile(hist, x) * 1000, 1);
     const vis = percentiles(lat);
+    const pushP = push ? percentiles(push.latencies) : undefined;
     const seconds = (end - t0) / 1000;
     return {
       symbols: o.symbols,
@@ -155,15 +162,52 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
       trades: all.length,
       seconds: round(seconds, 1),
       ingestToApplyMs: { p50: q(0.5), p99: q(0.99), p999: q(0.999), count: hist.at(-1)?.count ?? 0 },
+      ...(pushP && push ? { tradeToPushedMs: { ...mapValues(pushP, (v) => round(v, 0)), count: pushP.count, notSeen: push.missed } } : {}),
       tradeToVisibleMs: { ...mapValues(vis, (v) => round(v, 0)), count: vis.count, notVisible },
       finalAfterMinuteEndMs: finalAfter,
       graceMs: o.graceMs,
       flushIntervalMs: 500,
+      eventLoop,
       usage: usage(before, after, all.length, end - t0),
     };
   } finally {
     await runner.stop();
   }
+}
+
+type Sightings = Map<string, { lastId: number; at: number }[]>;
+
+/** Notes that `key`'s bar held every id up to `lastId` at wall time `at` (ids only grow). */
+function record(seen: Sightings, key: string, lastId: number, at: number): void {
+  let list = seen.get(key);
+  if (!list) seen.set(key, (list = []));
+  if (!list.length || list[list.length - 1]!.lastId < lastId) list.push({ lastId, at });
+}
+
+/**
+ * Per trade (in publish order), the wall time from its publish to the first sighting of a bar
+ * of its symbol whose last id reaches the trade's id; trades never seen are counted as missed.
+ */
+export function firstSeen(
+  all: readonly { market: string; symbol: string; a: number }[],
+  pubAt: Float64Array,
+  seen: Sightings,
+): { latencies: number[]; missed: number } {
+  const latencies: number[] = [];
+  let missed = 0;
+  const ptr = new Map<string, number>();
+  for (let i = 0; i < all.length; i++) {
+    const t = all[i]!;
+    const key = `${t.market}:${t.symbol}`;
+    const list = seen.get(key);
+    let p = ptr.get(key) ?? 0;
+    while (list && p < list.length && list[p]!.lastId < t.a) p++;
+    ptr.set(key, p);
+    const ev = list?.[p];
+    if (!ev) missed++;
+    else latencies.push(Math.max(0, ev.at - pubAt[i]!));
+  }
+  return { latencies, missed };
 }
 
 function mapValues<T extends object>(o: T, f: (v: number) => number): T {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { serviceScript, type ServiceName } from '@cvd/e2e';
+import { serviceScript, type ServiceScriptName as ServiceName } from '@cvd/e2e';
 import { QuestDbSql, VIEW_TIMEFRAMES, viewName } from '@cvd/questdb';
 import { MARKETS, type Market } from '@cvd/core';
 import { startSimulator, type Simulator, type SimulatorOptions } from '@cvd/simulator';
@@ -56,6 +56,7 @@ export class BenchRunner {
     symbols: uniqueTopic('bench.symbols'),
     deadLetter: uniqueTopic('bench.dlq'),
     state: uniqueTopic('bench.state'),
+    bars: uniqueTopic('bench.bars'),
     table: uniqueTable('bench_bars'),
     group: uniqueId('bench-agg'),
   };
@@ -64,6 +65,8 @@ export class BenchRunner {
   readonly symbolsFile = join(this.dir, 'symbols.yaml');
   readonly token = randomBytes(16).toString('hex');
   adminPort = 0;
+  /** The web service's port (`startService('web')`): charts, `/api/bars`, `/api/stream`. */
+  webPort = 0;
   servedSymbols: { market: Market; symbol: string }[] = [];
   private aggregatorCount = 0;
 
@@ -86,6 +89,7 @@ export class BenchRunner {
     }
     writeFileSync(r.symbolsFile, `${lines.join('\n')}\n`);
     r.adminPort = await freePort();
+    r.webPort = await freePort();
     return r;
   }
 
@@ -101,6 +105,7 @@ export class BenchRunner {
       TOPIC_SYMBOLS: this.names.symbols,
       TOPIC_DEADLETTER: this.names.deadLetter,
       TOPIC_AGGREGATOR_STATE: this.names.state,
+      TOPIC_BARS: this.names.bars,
       TRADES_PARTITIONS: String(this.o.partitions),
       LOG_LEVEL: 'info',
     };
@@ -115,6 +120,7 @@ export class BenchRunner {
         AGGREGATOR_LATENCY_METRICS: 'true',
         AGGREGATOR_INSTANCE_ID: `bench-${index}`,
       },
+      web: { QUESTDB_HTTP_URL: this.o.stack.questdbHttp, WEB_BAR_TABLE: this.names.table, WEB_HOST: '127.0.0.1', WEB_PORT: String(this.webPort) },
     };
     const env = { ...base, ...specific[name], ...(this.o.env?.[name] ?? {}) };
     return env;
@@ -141,6 +147,10 @@ export class BenchRunner {
 
   async startAggregators(n: number): Promise<void> {
     for (let i = 0; i < n; i++) await this.startService('aggregator', i);
+  }
+
+  get webUrl(): string {
+    return `http://127.0.0.1:${this.webPort}`;
   }
 
   get aggregatorLabels(): string[] {
@@ -240,7 +250,7 @@ export class BenchRunner {
 
   /** SIGTERM (graceful: CPU profiles are written) then SIGKILL; drops the table; stops the simulator. */
   async stop(options: { dropTable?: boolean } = {}): Promise<void> {
-    const order = ['ingest', 'config', ...this.aggregatorLabels];
+    const order = ['ingest', 'config', 'web', ...this.aggregatorLabels];
     await Promise.all(order.map((l) => this.procs.get(l)?.kill('SIGTERM')).map((p) => withTimeout(p, 50_000)));
     await Promise.all([...this.procs.values()].map((p) => p.kill('SIGKILL')));
     await this.sim.stop();

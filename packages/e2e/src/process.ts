@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export type ServiceName = 'config' | 'ingest' | 'aggregator';
+/** Every service with a `dist/main.js` (the web service is not part of the e2e pipelines). */
+export type ServiceScriptName = ServiceName | 'web';
 
-export function serviceScript(name: ServiceName): string {
+export function serviceScript(name: ServiceScriptName): string {
   return fileURLToPath(new URL(`../../../services/${name}/dist/main.js`, import.meta.url));
 }
 

@@ -11,7 +11,7 @@ started on free ports (your data is not touched), plus Kafka's own perf tools as
 Prints progress, then tables; see docs/BENCHMARKS.md.
 
 Options:
-  --quick              smaller sizes and durations (finishes in under 3 minutes)
+  --quick              smaller sizes and durations (finishes in under 4 minutes)
   --json FILE          also write the full report as JSON
   --symbols N          latency phase: symbols (default 1000)
   --rate R             latency phase: aggTrades/s over all symbols (default 5000)
@@ -19,6 +19,10 @@ Options:
   --partitions P       partitions of the trades topic (default 12)
   --trades N           throughput phase: trades (default 1,000,000; quick 100,000)
   --seconds S          latency phase duration (default 120; quick 30)
+  --steady LIST        steady phase runs, SYMBOLS@RATE comma-separated
+                       (default 300@1000,2500@1000,300@2556; quick 300@2556)
+  --steady-seconds S   steady phase: measured seconds per run after the warm-up
+                       (default 180; quick 30)
   --phases LIST        comma-separated subset of ${PHASES.join(',')}
                        (default all; quick: all but scaling)
   --profile DIR        run the services under node --cpu-prof in the throughput phase; write
@@ -34,6 +38,17 @@ function positiveInt(name: string, v: string | undefined, dflt: number): number 
   return n;
 }
 
+/** `300@1000,2500@1000` → steady runs; a clear usage error otherwise. */
+export function parseSteadyRuns(v: string): { symbols: number; rate: number }[] {
+  const runs = v.split(',').map((s) => s.trim()).filter(Boolean).map((item) => {
+    const m = /^(\d[\d_]*)@(\d[\d_]*)$/.exec(item);
+    if (!m) throw new CliUsageError(`--steady: expected SYMBOLS@RATE (e.g. 300@1000), got "${item}"`);
+    return { symbols: positiveInt('steady symbols', m[1], 0), rate: positiveInt('steady rate', m[2], 0) };
+  });
+  if (!runs.length) throw new CliUsageError('--steady: give at least one SYMBOLS@RATE');
+  return runs;
+}
+
 export async function benchCommand(argv: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -42,7 +57,7 @@ export async function benchCommand(argv: string[], io: { out: (s: string) => voi
       options: {
         quick: { type: 'boolean' }, json: { type: 'string' }, symbols: { type: 'string' }, rate: { type: 'string' },
         aggregators: { type: 'string' }, partitions: { type: 'string' }, trades: { type: 'string' }, seconds: { type: 'string' },
-        phases: { type: 'string' }, profile: { type: 'string' }, 'use-running': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        phases: { type: 'string' }, steady: { type: 'string' }, 'steady-seconds': { type: 'string' }, profile: { type: 'string' }, 'use-running': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -71,6 +86,8 @@ export async function benchCommand(argv: string[], io: { out: (s: string) => voi
     partitions: positiveInt('partitions', str('partitions'), d.partitions),
     trades: positiveInt('trades', str('trades'), d.trades),
     latencySeconds: positiveInt('seconds', str('seconds'), d.latencySeconds),
+    steadyRuns: str('steady') === undefined ? d.steadyRuns : parseSteadyRuns(str('steady') as string),
+    steadySeconds: positiveInt('steady-seconds', str('steady-seconds'), d.steadySeconds),
     useRunning: values['use-running'] === true,
     ...(str('profile') ? { profileDir: str('profile') } : {}),
     say: io.out,

@@ -1,5 +1,5 @@
 import { RateLimitedLog, type Logger } from '@cvd/common';
-import { serializeState, type BarRow, type BatchResult, type EngineOptions, type EngineTrade } from '@cvd/engine';
+import { minuteOf, serializeState, type BarRow, type BatchResult, type EngineOptions, type EngineTrade } from '@cvd/engine';
 import {
   BatchingProducer,
   PartitionedConsumer,
@@ -207,7 +207,7 @@ export class Aggregator {
           trades.push(t);
           origin.push(record);
         }
-        if (received) for (const t of d.trades) received.note(t.market, t.symbol, t.receivedAtMs);
+        if (received) for (const t of d.trades) received.note(t.market, t.symbol, t.tradeTimeMs, t.receivedAtMs);
       } else {
         const offset = record.offset.toString();
         dead.push(this.deadLetter(record.key, record.value, d.reason, d.detail, topic, partition, offset));
@@ -217,7 +217,7 @@ export class Aggregator {
     const records = Number(batch.nextOffset - worker.nextOffset);
     this.o.metrics.records.inc({ partition: String(partition) }, records);
     const result = worker.apply(trades, batch.nextOffset, this.now());
-    if (received) this.bars?.offer(result.upserts, (row) => received.get(row.market, row.symbol));
+    if (received) this.bars?.offer(result.upserts, (row) => received.get(row.market, row.symbol, row.ts));
     const latency = this.o.metrics.ingestToApply;
     if (latency) {
       const appliedAt = Date.now();
@@ -353,23 +353,26 @@ export class Aggregator {
   }
 }
 
-/** Max ingest receipt time per (market, symbol) over one batch's trades. */
+/** Max ingest receipt time per (market, symbol, minute) over one batch's trades. */
 class ReceiptTimes {
-  private readonly byMarket = new Map<string, Map<string, number>>();
+  private readonly byMarket = new Map<string, Map<string, Map<number, number>>>();
   private lastMarket = '';
-  private last: Map<string, number> | undefined;
+  private last: Map<string, Map<number, number>> | undefined;
 
-  note(market: string, symbol: string, receivedAtMs: number): void {
+  note(market: string, symbol: string, tradeTimeMs: number, receivedAtMs: number): void {
     if (market !== this.lastMarket || !this.last) {
       this.lastMarket = market;
       this.last = this.byMarket.get(market);
       if (!this.last) this.byMarket.set(market, (this.last = new Map()));
     }
-    const prev = this.last.get(symbol);
-    if (prev === undefined || receivedAtMs > prev) this.last.set(symbol, receivedAtMs);
+    const minute = minuteOf(tradeTimeMs);
+    let m = this.last.get(symbol);
+    if (!m) this.last.set(symbol, (m = new Map()));
+    const prev = m.get(minute);
+    if (prev === undefined || receivedAtMs > prev) m.set(minute, receivedAtMs);
   }
 
-  get(market: string, symbol: string): number | undefined {
-    return this.byMarket.get(market)?.get(symbol);
+  get(market: string, symbol: string, ts: number): number | undefined {
+    return this.byMarket.get(market)?.get(symbol)?.get(ts);
   }
 }

@@ -40,9 +40,8 @@ interface SymbolState {
   lastFormingMs: number;
   /** Forming bars changed since that publish, latest version per minute, with their receipt time. */
   readonly pending: Map<number, { row: BarRow; receivedAtMs: number }>;
-  /** Newest minute that trades touched and the max receipt time of its trades seen so far. */
-  recvTs: number;
-  recvMs: number;
+  /** Max receipt time of the trades applied so far, per forming minute (forgotten when it turns final). */
+  readonly received: Map<number, number>;
 }
 
 interface Queued {
@@ -63,10 +62,11 @@ interface Queued {
  *   run one at a time (per-key order = offer order) with `acks=1`, a few bounded kafkajs
  *   retries, then the records are dropped, counted in `failures` and logged rate-limited.
  *   Each record carries the whole bar, so the next update of a bar repairs a dropped one.
- * - `receivedAtMs` = max ingest receipt time of the trades applied to the bar (as reported by
- *   the caller per symbol and batch); for a bar that changed without a trade (turned final by
- *   the watermark, re-anchored) the last value seen for that minute, or 0 when unknown (after
- *   a restore). `emittedAtMs` = wall time when the record left the throttle.
+ * - `receivedAtMs` = max ingest receipt time of the trades applied to the bar (the caller
+ *   reports it per symbol and minute for each batch; the publisher keeps it per forming
+ *   minute), so a bar turned final by the watermark carries its own trades' time; 0 when
+ *   unknown (a bar whose trades all came before the snapshot it was restored from).
+ *   `emittedAtMs` = wall time when the record left the throttle.
  */
 export class BarPublisher {
   private readonly producer: Producer;
@@ -117,8 +117,8 @@ export class BarPublisher {
 
   /**
    * Bars that just changed (one batch of the engine's upserts). `receivedAtMs(row)` gives the
-   * max receipt time of the trades of the row's symbol in that batch, or undefined when no
-   * trade of the symbol was in it.
+   * max receipt time of the batch's trades of the row's symbol and minute, or undefined when
+   * there were none.
    */
   offer(rows: readonly BarRow[], receivedAtMs: (row: BarRow) => number | undefined = () => undefined): void {
     if (this.closed || rows.length === 0) return;
@@ -126,16 +126,11 @@ export class BarPublisher {
     let touched: SymbolState[] | undefined;
     for (const row of rows) {
       const s = this.symbol(row);
-      let r = receivedAtMs(row);
-      if (r !== undefined) {
-        if (row.ts === s.recvTs) s.recvMs = Math.max(s.recvMs, r);
-        else if (row.ts > s.recvTs) {
-          s.recvTs = row.ts;
-          s.recvMs = r;
-        }
-      } else r = row.ts === s.recvTs ? s.recvMs : 0;
-      const prev = s.pending.get(row.ts);
-      if (prev) r = Math.max(r, prev.receivedAtMs);
+      const inBatch = receivedAtMs(row);
+      const known = s.received.get(row.ts);
+      const r = inBatch === undefined ? (known ?? 0) : known !== undefined && known > inBatch ? known : inBatch;
+      if (row.final) s.received.delete(row.ts);
+      else s.received.set(row.ts, r);
       if (row.final) {
         s.pending.delete(row.ts);
         this.emit(s.key, row, r, now);
@@ -155,7 +150,7 @@ export class BarPublisher {
     const key = symbolKey(row.market, row.symbol);
     let s = this.symbols.get(key);
     if (!s) {
-      s = { key, lastFormingMs: -Infinity, pending: new Map(), recvTs: -Infinity, recvMs: 0 };
+      s = { key, lastFormingMs: -Infinity, pending: new Map(), received: new Map() };
       this.symbols.set(key, s);
     }
     return s;

@@ -355,9 +355,10 @@ export class Aggregator {
 
 /** Max ingest receipt time per (market, symbol, minute) over one batch's trades. */
 class ReceiptTimes {
-  private readonly byMarket = new Map<string, Map<string, Map<number, number>>>();
+  /** Per market and symbol: the first minute seen inline (the common case), others in `more`. */
+  private readonly byMarket = new Map<string, Map<string, { ts: number; ms: number; more?: Map<number, number> }>>();
   private lastMarket = '';
-  private last: Map<string, Map<number, number>> | undefined;
+  private last: Map<string, { ts: number; ms: number; more?: Map<number, number> }> | undefined;
 
   note(market: string, symbol: string, tradeTimeMs: number, receivedAtMs: number): void {
     if (market !== this.lastMarket || !this.last) {
@@ -365,14 +366,21 @@ class ReceiptTimes {
       this.last = this.byMarket.get(market);
       if (!this.last) this.byMarket.set(market, (this.last = new Map()));
     }
-    const minute = minuteOf(tradeTimeMs);
-    let m = this.last.get(symbol);
-    if (!m) this.last.set(symbol, (m = new Map()));
-    const prev = m.get(minute);
-    if (prev === undefined || receivedAtMs > prev) m.set(minute, receivedAtMs);
+    const ts = minuteOf(tradeTimeMs);
+    const e = this.last.get(symbol);
+    if (!e) this.last.set(symbol, { ts, ms: receivedAtMs });
+    else if (e.ts === ts) {
+      if (receivedAtMs > e.ms) e.ms = receivedAtMs;
+    } else {
+      e.more ??= new Map();
+      const prev = e.more.get(ts);
+      if (prev === undefined || receivedAtMs > prev) e.more.set(ts, receivedAtMs);
+    }
   }
 
   get(market: string, symbol: string, ts: number): number | undefined {
-    return this.byMarket.get(market)?.get(symbol)?.get(ts);
+    const e = this.byMarket.get(market)?.get(symbol);
+    if (!e) return undefined;
+    return e.ts === ts ? e.ms : e.more?.get(ts);
   }
 }

@@ -1,5 +1,5 @@
 import { RateLimitedLog, type Logger } from '@cvd/common';
-import { serializeState, type BarRow, type BatchResult, type EngineOptions, type EngineTrade } from '@cvd/engine';
+import { minuteOf, serializeState, type BarRow, type BatchResult, type EngineOptions, type EngineTrade } from '@cvd/engine';
 import {
   BatchingProducer,
   PartitionedConsumer,
@@ -12,6 +12,7 @@ import {
 } from '@cvd/kafka';
 import type { BarWriter } from '@cvd/questdb';
 import { AnchorFeed, type Anchor } from './anchors.js';
+import { BarPublisher } from './bar-publisher.js';
 import { deadLetterMessage } from './dead-letters.js';
 import { decodeRecord, type Decoded } from './decode.js';
 import type { AggregatorMetrics } from './metrics.js';
@@ -28,6 +29,13 @@ export interface AggregatorCoreOptions {
   groupId: string;
   engine: Partial<EngineOptions>;
   flushIntervalMs: number;
+  /**
+   * Forming bars are written to QuestDB at most this often (final bars at every flush; a
+   * partition's forming bars also with each of its snapshots). @defaultValue 0 (every flush)
+   */
+  formingWriteIntervalMs?: number;
+  /** The bar stream: publish changed bars to `topic` (cvd.bars.v1), a symbol's forming bars at most every `intervalMs`. */
+  barStream?: { topic: string; intervalMs: number };
   snapshotIntervalMs: number;
   idleAfterMs: number;
   maxPendingRows: number;
@@ -59,9 +67,12 @@ type FlushOutput = { worker: PartitionWorker; rows: BarRow[] }[];
  * The aggregator's business rules on top of the partitioned-consumer shell of `@cvd/kafka`.
  * Partition = unit of state: on every assignment a partition's state is restored from its
  * newest snapshot and the partition replayed from the snapshot's offset. Each flush writes the
- * pending bar rows to QuestDB (the shell retries until they are acknowledged), then — when due
- * — snapshots each partition; the shell then commits the snapshot's offset. A crash at any
- * point leaves a snapshot whose replay regenerates identical rows.
+ * pending final bar rows to QuestDB (forming ones at their own cadence and with every snapshot
+ * of their partition; the shell retries until they are acknowledged), then — when due —
+ * snapshots each partition; the shell then commits the snapshot's offset. A crash at any
+ * point leaves a snapshot whose replay regenerates identical rows. Every changed bar is also
+ * published, throttled per symbol, to the bar stream (`bar-publisher.ts`), never in the way
+ * of the QuestDB writes or the commits.
  */
 export class Aggregator {
   private readonly shell: PartitionedConsumer<PartitionWorker, DecodedRecord, FlushOutput, DueSnapshot>;
@@ -70,6 +81,9 @@ export class Aggregator {
   private readonly now: () => number;
   private readonly rl: RateLimitedLog;
   private readonly anchors: AnchorFeed | undefined;
+  private readonly bars: BarPublisher | undefined;
+  /** Wall time of the last flush that wrote every pending forming bar. */
+  private lastFormingWriteMs: number;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly o: AggregatorCoreOptions) {
@@ -77,6 +91,16 @@ export class Aggregator {
     this.snapshots = new SnapshotStore(o.kafka, { stateTopic: o.topics.state, tradesTopic: o.topics.trades, groupId: o.groupId, logger: o.logger });
     this.deadLetters = new BatchingProducer(o.kafka, { logger: o.logger.child({ component: 'dead-letters' }), lingerMs: 20 });
     this.rl = new RateLimitedLog(o.logger, { intervalMs: 10_000 });
+    this.lastFormingWriteMs = this.now();
+    this.bars = o.barStream
+      ? new BarPublisher({
+          kafka: o.kafka,
+          topic: o.barStream.topic,
+          intervalMs: o.barStream.intervalMs,
+          logger: o.logger.child({ component: 'bar-stream' }),
+          metrics: { published: o.metrics.barsPublished, failures: o.metrics.barPublishFailures, lag: o.metrics.barPublishLag },
+        })
+      : undefined;
     const symbols = o.topics.symbols;
     this.anchors = symbols
       ? new AnchorFeed(o.kafka, { topic: symbols, groupId: o.groupId, logger: o.logger, onAnchor: (a) => this.anchorOwned(a) })
@@ -114,6 +138,7 @@ export class Aggregator {
   async start(): Promise<void> {
     await this.snapshots.connect();
     await this.deadLetters.connect();
+    await this.bars?.connect();
     // Anchors first: every restore then applies each symbol's latest one.
     await this.anchors?.start();
     await this.shell.start();
@@ -125,7 +150,7 @@ export class Aggregator {
 
   private applyAnchor(worker: PartitionWorker, a: Anchor): void {
     try {
-      worker.setAnchor(a.key, a.cvd, a.fromMs);
+      this.bars?.offer(worker.setAnchor(a.key, a.cvd, a.fromMs));
     } catch (err) {
       this.rl.error(`anchor:${a.key}`, { err, symbol: a.key, anchorCvd: a.cvd }, 'CVD anchor not applied');
     }
@@ -174,12 +199,15 @@ export class Aggregator {
     const trades: EngineTrade[] = [];
     const origin: ConsumedRecord[] = [];
     const dead: OutMessage[] = [];
+    // Max ingest receipt time per symbol in this batch: the bar stream's `receivedAtMs`.
+    const received = this.bars ? new ReceiptTimes() : undefined;
     for (const { record, decoded: d } of batch.records) {
       if (d.ok) {
         for (const t of d.trades) {
           trades.push(t);
           origin.push(record);
         }
+        if (received) for (const t of d.trades) received.note(t.market, t.symbol, t.tradeTimeMs, t.receivedAtMs);
       } else {
         const offset = record.offset.toString();
         dead.push(this.deadLetter(record.key, record.value, d.reason, d.detail, topic, partition, offset));
@@ -189,6 +217,7 @@ export class Aggregator {
     const records = Number(batch.nextOffset - worker.nextOffset);
     this.o.metrics.records.inc({ partition: String(partition) }, records);
     const result = worker.apply(trades, batch.nextOffset, this.now());
+    if (received) this.bars?.offer(result.upserts, (row) => received.get(row.market, row.symbol, row.ts));
     const latency = this.o.metrics.ingestToApply;
     if (latency) {
       const appliedAt = Date.now();
@@ -230,21 +259,32 @@ export class Aggregator {
     const now = this.now();
     for (const w of workers.values()) {
       const r = w.advanceIdle(now, this.o.idleAfterMs);
-      if (r) this.account(r, () => undefined, [], this.o.topics.trades, w.partition);
+      if (!r) continue;
+      this.bars?.offer(r.upserts);
+      this.account(r, () => undefined, [], this.o.topics.trades, w.partition);
     }
   }
 
-  /** Captured in one synchronous step: the rows and the snapshots describe the same offsets. */
+  /**
+   * Captured in one synchronous step: the rows and the snapshots describe the same offsets.
+   * Final rows are taken at every flush, forming rows only every `formingWriteIntervalMs` —
+   * and always from a partition being snapshotted, so a snapshot at offset N is stored only
+   * after every bar reflecting records below N is in QuestDB (a forming row left pending is
+   * regenerated by the replay from the previous snapshot).
+   */
   private collect(workers: ReadonlyMap<number, PartitionWorker>, final: boolean): FlushWork<FlushOutput, DueSnapshot> {
     const now = this.now();
     const output: FlushOutput = [];
     const checkpoints: DueSnapshot[] = [];
+    const formingDue = final || now - this.lastFormingWriteMs >= (this.o.formingWriteIntervalMs ?? 0) || this.pendingRows() >= this.o.maxPendingRows;
+    if (formingDue) this.lastFormingWriteMs = now;
     for (const w of workers.values()) {
-      const rows = w.takePending();
-      if (rows.length) output.push({ worker: w, rows });
       // A clean stop snapshots every partition, so a restart replays nothing.
       if (final) w.requestSnapshot();
-      if (w.snapshotDue(now, this.o.snapshotIntervalMs)) {
+      const snapshot = w.snapshotDue(now, this.o.snapshotIntervalMs);
+      const rows = w.takePending(formingDue || snapshot);
+      if (rows.length) output.push({ worker: w, rows });
+      if (snapshot) {
         checkpoints.push({ partition: w.partition, offset: w.nextOffset, worker: w, state: serializeState(w.state) });
       }
     }
@@ -305,9 +345,42 @@ export class Aggregator {
     return (this.stopped ??= (async () => {
       await this.shell.stop();
       await this.anchors?.stop().catch(() => undefined);
+      await this.bars?.close().catch(() => undefined);
       await this.deadLetters.close().catch(() => undefined);
       await this.snapshots.close().catch(() => undefined);
       await this.o.writer.close();
     })());
+  }
+}
+
+/** Max ingest receipt time per (market, symbol, minute) over one batch's trades. */
+class ReceiptTimes {
+  /** Per market and symbol: the first minute seen inline (the common case), others in `more`. */
+  private readonly byMarket = new Map<string, Map<string, { ts: number; ms: number; more?: Map<number, number> }>>();
+  private lastMarket = '';
+  private last: Map<string, { ts: number; ms: number; more?: Map<number, number> }> | undefined;
+
+  note(market: string, symbol: string, tradeTimeMs: number, receivedAtMs: number): void {
+    if (market !== this.lastMarket || !this.last) {
+      this.lastMarket = market;
+      this.last = this.byMarket.get(market);
+      if (!this.last) this.byMarket.set(market, (this.last = new Map()));
+    }
+    const ts = minuteOf(tradeTimeMs);
+    const e = this.last.get(symbol);
+    if (!e) this.last.set(symbol, { ts, ms: receivedAtMs });
+    else if (e.ts === ts) {
+      if (receivedAtMs > e.ms) e.ms = receivedAtMs;
+    } else {
+      e.more ??= new Map();
+      const prev = e.more.get(ts);
+      if (prev === undefined || receivedAtMs > prev) e.more.set(ts, receivedAtMs);
+    }
+  }
+
+  get(market: string, symbol: string, ts: number): number | undefined {
+    const e = this.byMarket.get(market)?.get(symbol);
+    if (!e) return undefined;
+    return e.ts === ts ? e.ms : e.more?.get(ts);
   }
 }

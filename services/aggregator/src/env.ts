@@ -19,8 +19,19 @@ export const AggregatorEnv = z.object({
   AGGREGATOR_GRACE: envDuration().default(5_000),
   /** How long final bars stay revisable by late trades. */
   AGGREGATOR_REVISION_HORIZON: envDuration().default(10 * 60_000),
-  /** Forming bars are written at least this often (the design asks for ≤ 1 s). */
+  /** Flush cadence: final bars (and due snapshots) are written to QuestDB this often. */
   AGGREGATOR_FLUSH_INTERVAL: envDuration().default(500),
+  /**
+   * Forming bars that changed are written to QuestDB this often (and with every partition
+   * snapshot); live charts get them from the bar stream. 0 = at every flush (the old cadence).
+   */
+  AGGREGATOR_FORMING_WRITE_INTERVAL: envDuration().default(5_000),
+  /** Publish changed bars to `TOPIC_BARS` (cvd.bars.v1) for live charts. */
+  AGGREGATOR_BAR_STREAM: envBoolean().default(true),
+  /** At most one bar-stream publish of a symbol's forming bars per this interval (final bars at once); 100–250 ms. */
+  AGGREGATOR_BAR_PUSH_INTERVAL: envDuration()
+    .refine((ms) => ms >= 100 && ms <= 250, { message: 'expected a duration from 100ms to 250ms' })
+    .default(100),
   /** Partition state is snapshotted (and offsets committed) this often. */
   AGGREGATOR_SNAPSHOT_INTERVAL: envDuration().default(5_000),
   /** After this long without records a partition's watermark advances with wall time. */

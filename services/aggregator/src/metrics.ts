@@ -25,6 +25,9 @@ export function aggregatorMetrics(registry: Registry, options: { latency?: boole
     pendingRows: new Gauge({ name: 'cvd_aggregator_pending_rows', help: 'bar rows waiting for QuestDB', registers: [registry] }),
     assigned: new Gauge({ name: 'cvd_aggregator_assigned_partitions', help: 'partitions owned by this replica', registers: [registry] }),
     missingIds: new Gauge({ name: 'cvd_aggregator_missing_agg_ids', help: 'agg ids missing in the bars last written, per market', labelNames: ['market'], registers: [registry] }),
+    barsPublished: new Counter({ name: 'cvd_aggregator_bars_published_total', help: 'bar updates acknowledged by Kafka on the bar stream (cvd.bars.v1)', labelNames: ['final'], registers: [registry] }),
+    barPublishFailures: new Counter({ name: 'cvd_aggregator_bar_publish_failures_total', help: 'bar updates given up on the bar stream (send failed, queue overflow, not encodable)', labelNames: ['reason'], registers: [registry] }),
+    barPublishLag: new Histogram({ name: 'cvd_aggregator_bar_publish_lag_seconds', help: 'ingest receipt of the newest trade in a bar to its bar-stream record acknowledged by Kafka (throttle wait included)', buckets: INGEST_TO_APPLY_BUCKETS, registers: [registry] }),
     rebalances: new Counter({ name: 'cvd_aggregator_rebalances_total', help: 'consumer group rebalances seen', registers: [registry] }),
   };
 }

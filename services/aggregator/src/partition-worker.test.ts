@@ -39,6 +39,21 @@ describe('PartitionWorker', () => {
     assert.equal(w.takePending()[0]?.final, true);
   });
 
+  test('takePending(false) hands over the final rows only; forming rows stay pending with their latest values', () => {
+    const w = PartitionWorker.fresh(0, { graceMs: 1000 }, 0n, 0);
+    w.apply([trade(1, M0 + 1000)], 1n, 0);
+    // Minute 1 trades: minute 0 turns final (watermark past its end + grace), minute 1 is forming.
+    w.apply([trade(2, M0 + 62_000), trade(3, M0 + 63_000)], 3n, 0);
+    const finals = w.takePending(false);
+    assert.deepEqual(finals.map((r) => [r.ts, r.final, r.aggTrades]), [[M0, true, 1]]);
+    assert.equal(w.pendingCount, 1, 'the forming bar is still pending');
+    w.apply([trade(4, M0 + 64_000)], 4n, 0);
+    assert.deepEqual(w.takePending(false), []);
+    const rest = w.takePending();
+    assert.deepEqual(rest.map((r) => [r.ts, r.final, r.aggTrades]), [[M0 + 60_000, false, 3]]);
+    assert.equal(w.pendingCount, 0);
+  });
+
   test('restorePending keeps newer versions', () => {
     const w = PartitionWorker.fresh(0, {}, 0n, 0);
     w.apply([trade(1, M0)], 1n, 0);

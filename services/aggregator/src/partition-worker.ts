@@ -81,10 +81,12 @@ export class PartitionWorker {
 
   /**
    * Sets a CVD anchor (`cvd` from minute `fromMs` on); bars it re-links become pending. Throws
-   * `EngineError('invalid-options')` on a value the engine cannot take.
+   * `EngineError('invalid-options')` on a value the engine cannot take. Returns the re-linked rows.
    */
-  setAnchor(key: string, cvd: string, fromMs: number): void {
-    this.keep(setAnchor(this.state, key, cvd, fromMs));
+  setAnchor(key: string, cvd: string, fromMs: number): readonly BarRow[] {
+    const rows = setAnchor(this.state, key, cvd, fromMs);
+    this.keep(rows);
+    return rows;
   }
 
   /**
@@ -107,8 +109,20 @@ export class PartitionWorker {
     for (const r of rows) this.pending.set(rowKey(r), r);
   }
 
-  /** Hands over the pending rows (the caller writes them or, on failure, gives them back). */
-  takePending(): BarRow[] {
+  /**
+   * Hands over the pending rows (the caller writes them or, on failure, gives them back). With
+   * `forming: false` only the final rows: forming ones stay pending for a later write.
+   */
+  takePending(forming = true): BarRow[] {
+    if (!forming) {
+      const rows: BarRow[] = [];
+      for (const [k, r] of this.pending) {
+        if (!r.final) continue;
+        rows.push(r);
+        this.pending.delete(k);
+      }
+      return rows;
+    }
     const rows = [...this.pending.values()];
     this.pending = new Map();
     return rows;

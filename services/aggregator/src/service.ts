@@ -61,6 +61,8 @@ export async function startAggregator(options: StartAggregatorOptions): Promise<
     groupId: env.AGGREGATOR_GROUP_ID,
     engine: { graceMs: env.AGGREGATOR_GRACE, horizonMs: env.AGGREGATOR_REVISION_HORIZON },
     flushIntervalMs: env.AGGREGATOR_FLUSH_INTERVAL,
+    formingWriteIntervalMs: env.AGGREGATOR_FORMING_WRITE_INTERVAL,
+    barStream: env.AGGREGATOR_BAR_STREAM ? { topic: topics.bars, intervalMs: env.AGGREGATOR_BAR_PUSH_INTERVAL } : undefined,
     snapshotIntervalMs: env.AGGREGATOR_SNAPSHOT_INTERVAL,
     idleAfterMs: env.AGGREGATOR_IDLE_AFTER,
     maxPendingRows: env.AGGREGATOR_MAX_PENDING_ROWS,

@@ -12,7 +12,7 @@ import { runThroughput, type ThroughputResult } from './phase-throughput.js';
 import { round, type Say } from './phases.js';
 import { loadAverage } from './proc.js';
 import { summariseProfiles } from './profile.js';
-import type { StackRef } from './runner.js';
+import { FORMING_WRITE_INTERVAL_MS, type StackRef } from './runner.js';
 
 export const PHASES = ['startup', 'throughput', 'kafka', 'latency', 'steady', 'scaling'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -190,8 +190,6 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
 
 /** Resolution of the services' event-loop monitor (prom-client's default): a delay includes up to one period. */
 export const EVENT_LOOP_RESOLUTION_MS = 10;
-/** The aggregator's cadence for forming bars in QuestDB that the steady phase runs with (its default). */
-export const FORMING_WRITE_INTERVAL_MS = 5000;
 
 /** Every target of issue 11 (and the older ones), each with what was measured and met/missed/n-a. */
 export function targets(r: BenchReport): BenchReport['targets'] {

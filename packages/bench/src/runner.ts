@@ -19,6 +19,9 @@ import { histogramBuckets, parsePrometheus, sumMetric, type PromSample } from '.
 import { sampleProcess, type ProcSample } from './proc.js';
 import type { Bucket } from './stats.js';
 
+/** The cadence of forming bars in QuestDB the bench runs the aggregator with (the aggregator's default). */
+export const FORMING_WRITE_INTERVAL_MS = 5000;
+
 const EXCHANGE_INFO: Record<Market, string> = { spot: '/api/v3/exchangeInfo', usdm: '/fapi/v1/exchangeInfo', coinm: '/dapi/v1/exchangeInfo' };
 
 export interface StackRef {
@@ -119,6 +122,7 @@ export class BenchRunner {
         AGGREGATOR_GRACE: `${this.o.graceMs}ms`,
         AGGREGATOR_LATENCY_METRICS: 'true',
         AGGREGATOR_INSTANCE_ID: `bench-${index}`,
+        AGGREGATOR_FORMING_WRITE_INTERVAL: `${FORMING_WRITE_INTERVAL_MS}ms`,
       },
       web: { QUESTDB_HTTP_URL: this.o.stack.questdbHttp, WEB_BAR_TABLE: this.names.table, WEB_HOST: '127.0.0.1', WEB_PORT: String(this.webPort) },
     };

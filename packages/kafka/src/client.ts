@@ -22,10 +22,52 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-// kafkajs logs a few transient, self-healing conditions at ERROR (a coordinator still loading
-// right after the broker starts, a rebalance in progress). They are retried internally, so we
-// log them at debug and keep ERROR meaningful.
-const TRANSIENT = /coordinator is loading|coordinator is not available|rebalance in progress|not the correct coordinator|leader not available/i;
+// kafkajs logs a few transient, self-healing conditions at ERROR: a coordinator still loading
+// right after the broker starts, a rebalance in progress, and the start-up races of a fresh
+// cluster — CreateTopics answering "already exists" to the second of several services creating
+// the same topics (ensureTopics then checks the topics exist and throws if not), and
+// ListOffsets/Metadata answering "not the leader" / "no leader" / "does not host this
+// topic-partition" while a just-created partition elects its leader. kafkajs retries them all
+// internally; whatever outlasts its retries surfaces as a thrown error our code logs itself. They
+// go to debug, so an `error` line always means something.
+const TRANSIENT = new RegExp(
+  [
+    'coordinator is loading',
+    'coordinator is not available',
+    'rebalance in progress',
+    'the group is rebalancing',
+    'not the correct coordinator',
+    'leader not available',
+    'there is no leader for this topic-partition',
+    'not the leader for that topic-partition',
+    'does not host this topic-partition',
+    'topic creation errors',
+    'topic with this name already exists',
+  ].join('|'),
+  'i',
+);
+
+// kafkajs warns on every idempotent producer that finite retries "may invalidate EoS"; our
+// producers retry failed sends themselves, so the warning carries no information.
+const NOISE = /Limiting retries for the idempotent producer/;
+
+// A consumer crash is logged by kafkajs at ERROR before it knows whether it restarts; the
+// consumer shell (PartitionedConsumer) logs the CRASH event itself — `error` when the consumer
+// stays down, `warn` when kafkajs restarts it — so kafkajs's own two lines go to warn.
+const CONSUMER_RESTART = /^(Crash: |Restarting the consumer in )/;
+
+/**
+ * The pino level for one kafkajs log entry, or `undefined` to drop it. Exported for its tests.
+ * @param level kafkajs `logLevel`
+ * @param message the entry's message
+ * @param error the entry's `error` field (kafkajs puts the broker's error text there)
+ */
+export function kafkajsLogLevel(level: number, message: string, error?: unknown): 'error' | 'warn' | 'info' | 'debug' | undefined {
+  if (NOISE.test(message)) return undefined;
+  if (CONSUMER_RESTART.test(message)) return 'warn';
+  if (TRANSIENT.test(`${message} ${error === undefined ? '' : String(error)}`)) return 'debug';
+  return LEVELS[level] ?? 'info';
+}
 
 /** Creates the kafkajs client with its logs routed into pino. */
 export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
@@ -41,11 +83,8 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, timestamp: _t, logger: _l, ...rest } = entry as { message: string; timestamp?: string; logger?: string } & Record<string, unknown>;
-        // kafkajs warns on every idempotent producer that finite retries "may invalidate EoS";
-        // our producers retry failed sends themselves, so the warning carries no information.
-        if (/Limiting retries for the idempotent producer/.test(message)) return;
-        const lvl = TRANSIENT.test(`${message} ${String(rest.error ?? '')}`) ? 'debug' : (LEVELS[level] ?? 'info');
-        log[lvl](rest, `kafkajs: ${message}`);
+        const lvl = kafkajsLogLevel(level, message, rest.error);
+        if (lvl !== undefined) log[lvl](rest, `kafkajs: ${message}`);
       },
   };
   if (settings.ssl) config.ssl = true;

@@ -167,7 +167,10 @@ export class PartitionedConsumer<P extends PartitionProgress, D, O, C extends Ch
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment([...(e.payload.memberAssignment[topic] ?? [])]));
     consumer.on(consumer.events.CRASH, (e) => {
-      logger.error({ err: e.payload.error, restart: e.payload.restart }, 'Kafka consumer crashed');
+      // A retriable crash (a rebalance or a leader move at start-up) restarts the consumer by
+      // itself; only a crash it does not come back from is an error.
+      if (e.payload.restart) logger.warn({ err: e.payload.error }, 'Kafka consumer restarting after a retriable error');
+      else logger.error({ err: e.payload.error }, 'Kafka consumer crashed and stays down');
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });

@@ -26,6 +26,14 @@ test('QuestDB server.conf sets every listener and disables telemetry', () => {
   assert.match(c, /^telemetry\.enabled=false$/m);
 });
 
+test('QuestDB server.conf keeps every pool at one thread with short spins; overrides win', () => {
+  const c = questdbServerConf('127.0.0.1', { http: 1, pg: 2, ilp: 3, min: 4 }, { 'shared.query.worker.count': '4' });
+  for (const pool of ['shared.network', 'shared.write', 'wal.apply', 'mat.view.refresh']) assert.match(c, new RegExp(`^${pool.replace(/\./g, '\\.')}\\.worker\\.count=1$`, 'm'), pool);
+  assert.match(c, /^shared\.query\.worker\.count=4$/m);
+  assert.doesNotMatch(c, /^shared\.query\.worker\.count=1$/m);
+  assert.match(c, /^wal\.apply\.worker\.sleep\.threshold=50$/m);
+});
+
 test('cluster ids are 22 base64url characters and never start with - (the storage tool would read an option)', () => {
   for (let i = 0; i < 5000; i++) {
     const id = newClusterId();

@@ -1,7 +1,12 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLogger, createMetricsRegistry, startOpsServer, type HealthReport, type Logger, type OpsRoute } from '@cvd/common';
+import { createKafka, type KafkaSettings } from '@cvd/kafka';
 import { DEFAULT_BAR_TABLE, QuestDbSql, assertTableName, type QuestDbSettings } from '@cvd/questdb';
 import type { Registry } from 'prom-client';
-import { Api, type SqlExecutor } from './api.js';
+import { Api, sendJson, type SqlExecutor } from './api.js';
+import { BarHub, parseStreamQuery, type StreamFilter } from './bar-hub.js';
+import { BarStream } from './bar-stream.js';
+import { WebError } from './errors.js';
 import { webMetrics } from './metrics.js';
 import { loadStaticFiles, serveStatic } from './static.js';
 
@@ -19,6 +24,20 @@ export interface WebOptions {
   readonly logger?: Logger;
   /** Replaces the QuestDB client (tests). @defaultValue new QuestDbSql(questdb) */
   readonly sql?: SqlExecutor;
+  /**
+   * The live bar feed behind `GET /api/stream`: Kafka and the `cvd.bars.v1` topic
+   * (`TOPIC_BARS`). Without it `/api/stream` still serves clients (pings only, no bars).
+   */
+  readonly barStream?: { readonly kafka: KafkaSettings; readonly topic: string; readonly groupId?: string };
+  /** `/api/stream` limits. */
+  readonly stream?: {
+    /** @defaultValue 256 */
+    readonly maxClients?: number;
+    /** Distinct (symbol, minute) bars waiting for one client before it is dropped. @defaultValue 2000 */
+    readonly maxPending?: number;
+    /** @defaultValue 15000 */
+    readonly pingIntervalMs?: number;
+  };
 }
 
 export interface RunningWeb {
@@ -26,7 +45,9 @@ export interface RunningWeb {
   readonly url: string;
   readonly port: number;
   readonly registry: Registry;
-  /** Idempotent. */
+  /** The bar consumer, when `barStream` was given (tests wait for `ready`). */
+  readonly barStream: BarStream | undefined;
+  /** Ends every stream client, stops the consumer, closes the server. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -36,8 +57,15 @@ export interface WebApp {
   readonly baseTable: string;
   /** The chart page, its assets and the JSON API. */
   readonly routes: readonly OpsRoute[];
-  /** `/health`: QuestDB answers `SELECT 1`. */
+  /** `/health`: QuestDB answers `SELECT 1`, and the bar consumer (if any) is consuming. */
   health(): Promise<HealthReport>;
+  /** The bar consumer, when `barStream` was given. */
+  readonly barStream: BarStream | undefined;
+  readonly hub: BarHub;
+  /** Starts the bar consumer (in the background) and the stream pings. */
+  start(): void;
+  /** Ends every stream client cleanly, then stops the consumer (bounded). Idempotent. */
+  stop(): Promise<void>;
 }
 
 /** Builds the routes and health check without listening; {@link startWeb} serves them. */
@@ -48,20 +76,98 @@ export function createWebApp(options: Omit<WebOptions, 'host' | 'port'> & { read
   const registry = options.registry ?? createMetricsRegistry('web');
   const metrics = webMetrics(registry);
   const api = new Api({ sql, baseTable, logger, metrics });
+  const hub = new BarHub({
+    ...(options.stream?.maxClients === undefined ? {} : { maxClients: options.stream.maxClients }),
+    ...(options.stream?.maxPending === undefined ? {} : { maxPending: options.stream.maxPending }),
+    metrics: {
+      clients: (n) => metrics.streamClients.set(n),
+      pushed: (n) => metrics.streamPushed.inc(n),
+      dropped: (reason) => metrics.streamDropped.inc({ reason }),
+      resyncs: () => metrics.streamResyncs.inc(),
+    },
+  });
+  const bs = options.barStream;
+  const barStream = bs
+    ? new BarStream({
+        kafka: createKafka({ ...bs.kafka, connectionTimeoutMs: bs.kafka.connectionTimeoutMs ?? 5_000 }, logger),
+        topic: bs.topic,
+        logger,
+        ...(bs.groupId === undefined ? {} : { groupId: bs.groupId }),
+        onBars: (bars) => hub.publish(bars),
+        onResync: () => hub.resync(),
+        metrics: { records: (n) => metrics.barRecords.inc(n), decodeFailure: (reason) => metrics.barDecodeFailures.inc({ reason }) },
+      })
+    : undefined;
   const routes: OpsRoute[] = [
     ...loadStaticFiles().map((f) => ({ method: 'GET', path: f.path, handler: serveStatic(f) })),
     { method: 'GET', path: '/api/symbols', handler: api.handler('symbols', () => api.symbols()) },
     { method: 'GET', path: '/api/bars', handler: api.handler('bars', (p) => api.bars(p)) },
+    { method: 'GET', path: '/api/stream', handler: streamHandler(hub, (status) => metrics.requests.inc({ route: 'stream', status: String(status) })) },
   ];
   const health = async (): Promise<HealthReport> => {
+    const stream = barStream?.status();
+    const checks: Record<string, { healthy: boolean; detail?: string }> = {};
     try {
       await sql.exec('SELECT 1');
-      return { healthy: true, checks: { questdb: { healthy: true } } };
+      checks.questdb = { healthy: true };
     } catch (err) {
-      return { healthy: false, checks: { questdb: { healthy: false, detail: (err as Error).message } } };
+      checks.questdb = { healthy: false, detail: (err as Error).message };
     }
+    if (stream) checks.barStream = stream;
+    return { healthy: Object.values(checks).every((c) => c.healthy), checks };
   };
-  return { registry, baseTable, routes, health };
+  let pinger: NodeJS.Timeout | undefined;
+  let stopped: Promise<void> | undefined;
+  const start = (): void => {
+    barStream?.start();
+    pinger ??= setInterval(() => hub.ping(), options.stream?.pingIntervalMs ?? 15_000);
+    pinger.unref();
+  };
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      if (pinger) clearInterval(pinger);
+      hub.close();
+      await barStream?.stop();
+    })());
+  return { registry, baseTable, routes, health, barStream, hub, start, stop };
+}
+
+/** `GET /api/stream`: server-sent events (`event: bar`, `event: resync`, `: ping`). */
+function streamHandler(hub: BarHub, count: (status: number) => void) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    let filter: StreamFilter;
+    try {
+      filter = parseStreamQuery(new URL(req.url ?? '/', 'http://localhost').searchParams);
+    } catch (err) {
+      if (!(err instanceof WebError)) throw err;
+      count(400);
+      sendJson(res, 400, { error: err.message });
+      return;
+    }
+    const client = hub.add(filter, {
+      // Called only once the hub accepted the client: a refused one still gets a status.
+      open: () =>
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-store, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+          'x-content-type-options': 'nosniff',
+        }),
+      write: (chunk) => res.write(chunk),
+      close: (reason) => (reason === 'slow' ? res.destroy() : res.end()),
+    });
+    if (client === 'full' || client === 'closed') {
+      count(503);
+      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'retry-after': '5' });
+      res.end(JSON.stringify({ error: client === 'full' ? 'too many stream clients; try again later' : 'shutting down' }));
+      return;
+    }
+    count(200);
+    req.socket.setNoDelay(true);
+    res.on('drain', () => hub.drained(client));
+    res.on('close', () => hub.remove(client));
+  };
 }
 
 /**
@@ -72,6 +178,7 @@ export function createWebApp(options: Omit<WebOptions, 'host' | 'port'> & { read
 export async function startWeb(options: WebOptions): Promise<RunningWeb> {
   const logger = options.logger ?? createLogger({ service: 'web' });
   const app = createWebApp({ ...options, logger });
+  app.start();
   const server = await startOpsServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 8080,
@@ -86,8 +193,10 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
     url: server.url,
     port: server.port,
     registry: app.registry,
+    barStream: app.barStream,
     close: () =>
       (closed ??= (async () => {
+        await app.stop();
         await server.close();
         logger.info('web stopped');
       })()),

@@ -1,10 +1,13 @@
 /**
- * Test support (compiled, not a test file): realistic 1m bars for one symbol and a bar table
- * with its views in the test QuestDB.
+ * Test support (compiled, not a test file): realistic 1m bars for one symbol, a bar table
+ * with its views in the test QuestDB, a bars topic, publishing Bar v1 records, an SSE reader.
  */
 import { seededRandom } from '@cvd/common';
+import { symbolKey } from '@cvd/core';
+import { BARS_RETENTION_MS, ensureTopics, type Kafka, type Producer } from '@cvd/kafka';
 import { barTableDdl, BarWriter, ensureViews, QuestDbSql, viewsRefreshed } from '@cvd/questdb';
-import { eventually, uniqueTable } from '@cvd/test-kit';
+import { encodeBar, type BarRecord } from '@cvd/schemas';
+import { eventually, uniqueTable, uniqueTopic } from '@cvd/test-kit';
 
 /** The row type BarWriter takes (the engine's BarRow), without depending on @cvd/engine here. */
 export type BarRow = Parameters<BarWriter['write']>[0][number];
@@ -66,4 +69,107 @@ export async function writeBars(httpUrl: string, table: string, rows: readonly B
   }
   const sql = new QuestDbSql({ httpUrl });
   await eventually(() => viewsRefreshed(sql, table), 30_000, 100);
+}
+
+// ---- the bar stream ----------------------------------------------------------------------
+
+/** A `Bar` v1 record of a bar row (the two latency stamps set to `atMs`). */
+export function barRecord(row: BarRow, atMs = Date.now()): BarRecord {
+  return { ...row, receivedAtMs: atMs, emittedAtMs: atMs };
+}
+
+/** A fresh bars topic (`cvd.bars.v1` settings) with `partitions` partitions. */
+export async function createBarsTopic(kafka: Kafka, partitions = 3): Promise<string> {
+  const topic = uniqueTopic('t.webbars');
+  await ensureTopics(kafka, [{ topic, partitions, configs: { 'cleanup.policy': 'delete', 'retention.ms': String(BARS_RETENTION_MS) } }]);
+  return topic;
+}
+
+/** Publishes bar records as the aggregator does (key `market:SYMBOL`, Avro Bar v1), all in one send. */
+export async function publishBars(producer: Producer, topic: string, rows: readonly BarRow[]): Promise<void> {
+  await producer.send({ topic, acks: 1, messages: rows.map((r) => ({ key: symbolKey(r.market, r.symbol), value: encodeBar(barRecord(r)) })) });
+}
+
+export interface SseEvent {
+  event: string;
+  data: string;
+  /** Wall clock when the chunk holding it arrived. */
+  atMs: number;
+}
+
+/**
+ * A server-sent-events reader over fetch for tests: collects every event (and comment lines
+ * as `event: ':'`), exposes the response and `waitFor` with a bounded wait.
+ */
+export class SseTestClient {
+  readonly events: SseEvent[] = [];
+  readonly response: Promise<Response>;
+  /** Resolves when the stream is over: `done` when the server ended it cleanly, `error` when it was cut or aborted. */
+  readonly ended: Promise<'done' | 'error'>;
+  private readonly abort = new AbortController();
+  private waiters: (() => void)[] = [];
+
+  constructor(url: string) {
+    this.response = fetch(url, { signal: this.abort.signal, headers: { accept: 'text/event-stream' } });
+    this.ended = this.read().then(
+      () => 'done' as const,
+      () => 'error' as const,
+    );
+  }
+
+  private async read(): Promise<void> {
+    const res = await this.response;
+    if (!res.body) return;
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    let event = '';
+    let data: string[] = [];
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      const at = Date.now();
+      buffer += decoder.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line === '') {
+          if (data.length) this.events.push({ event: event || 'message', data: data.join('\n'), atMs: at });
+          event = '';
+          data = [];
+        } else if (line.startsWith(':')) this.events.push({ event: ':', data: line.slice(1).trim(), atMs: at });
+        else {
+          const i = line.indexOf(':');
+          const field = i < 0 ? line : line.slice(0, i);
+          const v = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+          if (field === 'event') event = v;
+          else if (field === 'data') data.push(v);
+        }
+      }
+      for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  /** The decoded `event: bar` payloads so far. */
+  bars(): Record<string, unknown>[] {
+    return this.events.filter((e) => e.event === 'bar').map((e) => JSON.parse(e.data) as Record<string, unknown>);
+  }
+
+  /** Waits until `check()` holds (re-checked on every chunk), at most `timeoutMs`. */
+  async waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`SSE: timed out after ${timeoutMs} ms waiting for ${what}; got ${this.events.length} events: ${this.events.slice(-5).map((e) => `${e.event} ${e.data.slice(0, 120)}`).join(' | ')}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 250));
+        this.waiters.push(() => (clearTimeout(t), resolve()));
+      });
+    }
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
 }

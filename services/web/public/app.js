@@ -1,11 +1,13 @@
 // The chart page: price candles over CVD candles for one (market, symbol) and timeframe,
-// time-synced, with the forming bar polled from /api/bars every second.
+// time-synced. History comes from /api/bars (on load, on a symbol or timeframe change, after
+// the live stream reconnects and on its `resync`); live bars are pushed over server-sent
+// events from /api/stream (1m bars, folded here into the selected bucket exactly as the
+// server's views aggregate them). There is no periodic polling.
 // Plain ES module; `LightweightCharts` is the standalone build served at /vendor/.
 const LC = window.LightweightCharts;
-const POLL_MS = 1000;
 const TF_SECONDS = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '4h': 14400, '1d': 86400 };
-/** How far back each poll re-reads, so late revisions of recent bars show up too. */
-const REVISION_WINDOW_S = 10 * 60;
+/** Reopening a stream the server refused (503, 400) or that closed for good: capped backoff. */
+const STREAM_RETRY_MS = { initial: 1000, max: 30_000 };
 const COLORS = { up: '#26a69a', down: '#ef5350', upForming: '#26a69a80', downForming: '#ef535080' };
 
 const $ = (id) => document.getElementById(id);
@@ -30,9 +32,22 @@ const state = {
   /** time (epoch s) → API bar, of the shown series */
   bars: new Map(),
   lastTime: 0,
-  /** Bumped on every selection change: answers for an older selection are dropped. */
+  /** Bumped on every history load: answers for an older selection are dropped. */
   generation: 0,
-  timer: undefined,
+  /** 1m bars (time → bar) of the buckets the page can fold pushes into (tf > 1m). */
+  minutes: new Map(),
+  /** Buckets at or after this time (epoch s) have all their 1m bars in `minutes`. */
+  coveredFrom: Infinity,
+  /** Older buckets whose 1m bars were fetched on demand (a late revision). */
+  coveredBuckets: new Set(),
+  /** Pushes that arrived while history was loading, applied after it. */
+  buffered: undefined,
+  /** The live stream: one EventSource per (market, symbol). */
+  source: undefined,
+  sourceKey: '',
+  sourceOpened: false,
+  retryMs: STREAM_RETRY_MS.initial,
+  retryTimer: undefined,
 };
 
 // ---- charts -------------------------------------------------------------------------------
@@ -179,9 +194,12 @@ function barsUrl(extra) {
 
 async function load() {
   const gen = ++state.generation;
-  clearTimeout(state.timer);
   state.bars = new Map();
   state.lastTime = 0;
+  state.minutes = new Map();
+  state.coveredFrom = Infinity;
+  state.coveredBuckets = new Set();
+  state.buffered = [];
   priceSeries.setData([]);
   cvdSeries.setData([]);
   showReadout();
@@ -189,6 +207,16 @@ async function load() {
   try {
     const { bars } = await getJson(barsUrl({ limit: '1000' }));
     if (gen !== state.generation) return;
+    const tfs = TF_SECONDS[state.tf];
+    let minutes = [];
+    if (tfs > 60) {
+      // The 1m bars of the newest bucket: a push into it is folded with them, as the view does.
+      const from = bars.length ? bars.at(-1).time : Math.floor(Date.now() / 1000 / tfs) * tfs;
+      minutes = (await getJson(barsUrl({ tf: '1m', since: String(from * 1000), limit: '5000' }))).bars;
+      if (gen !== state.generation) return;
+      state.coveredFrom = from;
+    }
+    for (const m of minutes) state.minutes.set(m.time, m);
     for (const b of bars) state.bars.set(b.time, b);
     state.lastTime = bars.at(-1)?.time ?? 0;
     priceSeries.applyOptions({ priceFormat: priceFormat(bars.flatMap((b) => [b.high, b.low])) });
@@ -197,48 +225,170 @@ async function load() {
     cvdSeries.setData(bars.map(cvdBar));
     showRecent(bars.length);
     showMessage(bars.length ? '' : 'No bars for this symbol yet.');
+    const early = state.buffered;
+    state.buffered = undefined;
+    for (const p of early) applyPush(p);
     showReadout();
-    setLive(true);
   } catch (err) {
-    if (gen === state.generation) showMessage(`Could not load bars: ${err.message}`);
-    setLive(false);
+    if (gen === state.generation) {
+      state.buffered = undefined;
+      showMessage(`Could not load bars: ${err.message}`);
+    }
   }
-  if (gen === state.generation) state.timer = setTimeout(() => poll(gen), POLL_MS);
 }
 
-async function poll(gen) {
-  try {
-    const back = Math.max(2 * TF_SECONDS[state.tf], REVISION_WINDOW_S);
-    const since = state.lastTime ? String((state.lastTime - back) * 1000) : undefined;
-    const { bars } = await getJson(barsUrl(since ? { since, limit: '5000' } : { limit: '1000' }));
-    if (gen !== state.generation) return;
-    for (const b of bars) {
-      const old = state.bars.get(b.time);
-      if (old && sameBar(old, b)) continue;
-      state.bars.set(b.time, b);
-      const historical = b.time < state.lastTime;
-      priceSeries.update(priceBar(b), historical);
-      cvdSeries.update(cvdBar(b), historical);
-      if (b.time > state.lastTime) state.lastTime = b.time;
-    }
-    if (bars.length) showMessage('');
-    showReadout();
+// ---- live push ----------------------------------------------------------------------------
+
+/** Opens (or keeps) the stream of the selected symbol. */
+function openStream() {
+  const key = `${state.market}:${state.symbol}`;
+  if (state.source && state.sourceKey === key) return;
+  closeStream();
+  if (!state.symbol) return;
+  state.sourceKey = key;
+  state.sourceOpened = false;
+  const src = new EventSource(`/api/stream?${new URLSearchParams({ market: state.market, symbol: state.symbol })}`);
+  state.source = src;
+  src.addEventListener('open', () => {
+    if (src !== state.source) return;
+    state.retryMs = STREAM_RETRY_MS.initial;
     setLive(true);
-  } catch {
+    // A reconnect: bars may have been missed while the stream was down.
+    if (state.sourceOpened) void load();
+    state.sourceOpened = true;
+  });
+  src.addEventListener('error', () => {
+    if (src !== state.source) return;
     setLive(false);
+    // EventSource reconnects by itself unless the server refused it (not 200 / not an event stream).
+    if (src.readyState === EventSource.CLOSED) {
+      state.source = undefined;
+      state.sourceKey = '';
+      clearTimeout(state.retryTimer);
+      state.retryTimer = setTimeout(() => {
+        openStream();
+        void load();
+      }, state.retryMs);
+      state.retryMs = Math.min(STREAM_RETRY_MS.max, state.retryMs * 2);
+    }
+  });
+  src.addEventListener('resync', () => {
+    if (src === state.source) void load();
+  });
+  src.addEventListener('bar', (e) => {
+    if (src !== state.source) return;
+    const b = JSON.parse(e.data);
+    if (b.market !== state.market || b.symbol !== state.symbol) return;
+    if (state.buffered) state.buffered.push(b);
+    else {
+      applyPush(b);
+      showReadout();
+    }
+  });
+}
+
+function closeStream() {
+  clearTimeout(state.retryTimer);
+  state.source?.close();
+  state.source = undefined;
+  state.sourceKey = '';
+}
+
+/** A pushed 1m bar: shown as is (1m) or folded into its bucket. */
+function applyPush(m) {
+  const tfs = TF_SECONDS[state.tf];
+  if (tfs === 60) return showBar(toApiBar(m));
+  const bucket = Math.floor(m.time / tfs) * tfs;
+  state.minutes.set(m.time, toApiBar(m));
+  if (bucket >= state.coveredFrom || state.coveredBuckets.has(bucket)) return showBar(foldBucket(bucket, tfs));
+  void reviseOldBucket(bucket, tfs, state.generation);
+}
+
+/** A push into a bucket older than the loaded minutes (a late revision): fetch its 1m bars once. */
+async function reviseOldBucket(bucket, tfs, gen) {
+  try {
+    const { bars } = await getJson(barsUrl({ tf: '1m', since: String(bucket * 1000), limit: String(tfs / 60) }));
+    if (gen !== state.generation) return;
+    for (const b of bars) if (b.time < bucket + tfs && !state.minutes.has(b.time)) state.minutes.set(b.time, b);
+    state.coveredBuckets.add(bucket);
+    showBar(foldBucket(bucket, tfs));
+    showReadout();
+  } catch {
+    /* the next resync or reload repairs it */
   }
-  if (gen === state.generation) state.timer = setTimeout(() => poll(gen), POLL_MS);
+}
+
+/** The pushed bar without the stream's routing fields: the /api/bars row. */
+function toApiBar(m) {
+  const { market: _m, symbol: _s, last_agg_id: _l, ...bar } = m;
+  return bar;
+}
+
+/**
+ * One bucket from its 1m bars, as the materialized views aggregate (and /api/bars reads):
+ * first open, max high, min low, last close; summed volumes, delta and trades; the CVD path's
+ * first open, max high, min low and last close (and its exact string); final when every minute
+ * is final and the bucket has ended.
+ */
+function foldBucket(bucket, tfs) {
+  const ms = [];
+  for (let t = bucket; t < bucket + tfs; t += 60) {
+    const m = state.minutes.get(t);
+    if (m) ms.push(m);
+  }
+  const first = ms[0];
+  const last = ms.at(-1);
+  const sum = (k) => ms.reduce((acc, m) => acc + m[k], 0);
+  return {
+    ts: new Date(bucket * 1000).toISOString(),
+    time: bucket,
+    open: first.open,
+    high: Math.max(...ms.map((m) => m.high)),
+    low: Math.min(...ms.map((m) => m.low)),
+    close: last.close,
+    volume: sum('volume'),
+    buy_volume: sum('buy_volume'),
+    sell_volume: sum('sell_volume'),
+    delta: sum('delta'),
+    cvd_open: first.cvd_open,
+    cvd_high: Math.max(...ms.map((m) => m.cvd_high)),
+    cvd_low: Math.min(...ms.map((m) => m.cvd_low)),
+    cvd_close: last.cvd_close,
+    cvd_close_exact: last.cvd_close_exact,
+    trades: sum('trades'),
+    final: ms.every((m) => m.final) && (bucket + tfs) * 1000 <= Date.now(),
+  };
+}
+
+/** Draws a new or revised bar of the shown series. */
+function showBar(b) {
+  const old = state.bars.get(b.time);
+  if (old && sameBar(old, b)) return;
+  state.bars.set(b.time, b);
+  const historical = b.time < state.lastTime;
+  if (historical && !old) {
+    // A bar between existing ones (a minute that had no trades got a late one): redraw.
+    const all = [...state.bars.values()].sort((x, y) => x.time - y.time);
+    priceSeries.setData(all.map(priceBar));
+    cvdSeries.setData(all.map(cvdBar));
+  } else {
+    priceSeries.update(priceBar(b), historical);
+    cvdSeries.update(cvdBar(b), historical);
+  }
+  if (b.time > state.lastTime) state.lastTime = b.time;
+  showMessage('');
 }
 
 function sameBar(a, b) {
   return a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close && a.final === b.final &&
     a.cvd_open === b.cvd_open && a.cvd_high === b.cvd_high && a.cvd_low === b.cvd_low && a.cvd_close === b.cvd_close &&
-    a.volume === b.volume;
+    a.volume === b.volume && a.cvd_close_exact === b.cvd_close_exact;
 }
 
 function setLive(ok) {
   ui.live.classList.toggle('stale', !ok);
   ui.live.textContent = ok ? '● live' : '● offline';
+  ui.live.dataset.state = ok ? 'live' : 'offline';
 }
 
 // ---- selection ----------------------------------------------------------------------------
@@ -254,6 +404,7 @@ function selectTf(tf) {
 }
 
 async function init() {
+  setLive(false);
   const url = new URLSearchParams(location.search);
   selectTf(TF_SECONDS[url.get('tf')] ? url.get('tf') : '1m');
   let symbols = [];
@@ -273,6 +424,7 @@ async function init() {
   if (!symbols.length) showMessage('No symbols in the bar table yet.');
   ui.symbol.addEventListener('change', () => {
     pickSymbol();
+    openStream();
     void load();
   });
   for (const b of ui.tfs) {
@@ -283,6 +435,7 @@ async function init() {
     });
   }
   pickSymbol();
+  openStream();
   await load();
 }
 

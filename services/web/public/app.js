@@ -4,6 +4,8 @@
 // events from /api/stream (1m bars, folded here into the selected bucket exactly as the
 // server's views aggregate them). There is no periodic polling.
 // Plain ES module; `LightweightCharts` is the standalone build served at /vendor/.
+import { foldBucket, toApiBar } from './fold.js';
+
 const LC = window.LightweightCharts;
 const TF_SECONDS = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '4h': 14400, '1d': 86400 };
 /** Reopening a stream the server refused (503, 400) or that closed for good: capped backoff. */
@@ -300,7 +302,7 @@ function applyPush(m) {
   if (tfs === 60) return showBar(toApiBar(m));
   const bucket = Math.floor(m.time / tfs) * tfs;
   state.minutes.set(m.time, toApiBar(m));
-  if (bucket >= state.coveredFrom || state.coveredBuckets.has(bucket)) return showBar(foldBucket(bucket, tfs));
+  if (bucket >= state.coveredFrom || state.coveredBuckets.has(bucket)) return showBar(foldBucket(state.minutes, bucket, tfs, Date.now()));
   void reviseOldBucket(bucket, tfs, state.generation);
 }
 
@@ -311,57 +313,16 @@ async function reviseOldBucket(bucket, tfs, gen) {
     if (gen !== state.generation) return;
     for (const b of bars) if (b.time < bucket + tfs && !state.minutes.has(b.time)) state.minutes.set(b.time, b);
     state.coveredBuckets.add(bucket);
-    showBar(foldBucket(bucket, tfs));
+    showBar(foldBucket(state.minutes, bucket, tfs, Date.now()));
     showReadout();
   } catch {
     /* the next resync or reload repairs it */
   }
 }
 
-/** The pushed bar without the stream's routing fields: the /api/bars row. */
-function toApiBar(m) {
-  const { market: _m, symbol: _s, last_agg_id: _l, ...bar } = m;
-  return bar;
-}
-
-/**
- * One bucket from its 1m bars, as the materialized views aggregate (and /api/bars reads):
- * first open, max high, min low, last close; summed volumes, delta and trades; the CVD path's
- * first open, max high, min low and last close (and its exact string); final when every minute
- * is final and the bucket has ended.
- */
-function foldBucket(bucket, tfs) {
-  const ms = [];
-  for (let t = bucket; t < bucket + tfs; t += 60) {
-    const m = state.minutes.get(t);
-    if (m) ms.push(m);
-  }
-  const first = ms[0];
-  const last = ms.at(-1);
-  const sum = (k) => ms.reduce((acc, m) => acc + m[k], 0);
-  return {
-    ts: new Date(bucket * 1000).toISOString(),
-    time: bucket,
-    open: first.open,
-    high: Math.max(...ms.map((m) => m.high)),
-    low: Math.min(...ms.map((m) => m.low)),
-    close: last.close,
-    volume: sum('volume'),
-    buy_volume: sum('buy_volume'),
-    sell_volume: sum('sell_volume'),
-    delta: sum('delta'),
-    cvd_open: first.cvd_open,
-    cvd_high: Math.max(...ms.map((m) => m.cvd_high)),
-    cvd_low: Math.min(...ms.map((m) => m.cvd_low)),
-    cvd_close: last.cvd_close,
-    cvd_close_exact: last.cvd_close_exact,
-    trades: sum('trades'),
-    final: ms.every((m) => m.final) && (bucket + tfs) * 1000 <= Date.now(),
-  };
-}
-
 /** Draws a new or revised bar of the shown series. */
 function showBar(b) {
+  if (!b) return;
   const old = state.bars.get(b.time);
   if (old && sameBar(old, b)) return;
   state.bars.set(b.time, b);

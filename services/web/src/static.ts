@@ -25,6 +25,7 @@ export function loadStaticFiles(): StaticFile[] {
   return [
     file('/', join(PUBLIC_DIR, 'index.html'), 'text/html; charset=utf-8'),
     file('/app.js', join(PUBLIC_DIR, 'app.js'), 'text/javascript; charset=utf-8'),
+    file('/fold.js', join(PUBLIC_DIR, 'fold.js'), 'text/javascript; charset=utf-8'),
     file('/app.css', join(PUBLIC_DIR, 'app.css'), 'text/css; charset=utf-8'),
     file('/vendor/lightweight-charts.js', lightweightChartsPath(), 'text/javascript; charset=utf-8'),
   ];

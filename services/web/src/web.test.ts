@@ -40,6 +40,9 @@ describe('web HTTP surface', () => {
     assert.equal(lib.status, 200);
     assert.match(lib.text, /LightweightCharts/);
     assert.equal((await get('/app.js')).status, 200);
+    const fold = await get('/fold.js');
+    assert.equal(fold.status, 200);
+    assert.match(fold.type, /text\/javascript/);
     assert.equal((await get('/app.css')).status, 200);
     assert.equal((await get('/nope')).status, 404);
   });

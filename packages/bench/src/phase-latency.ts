@@ -71,8 +71,9 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     const pushed = new Map<string, { lastId: number; at: number }[]>();
     const sub = subscribeSse(`${runner.webUrl}/api/stream`, (e, at) => {
       if (e.event !== 'bar') return;
-      const b = JSON.parse(e.data) as { market: string; symbol: string; lastAggId: number };
-      record(pushed, `${b.market}:${b.symbol}`, b.lastAggId, at);
+      // The web service's `event: bar`: the /api/bars row shape plus market, symbol, last_agg_id.
+      const b = JSON.parse(e.data) as { market: string; symbol: string; last_agg_id: number };
+      record(pushed, `${b.market}:${b.symbol}`, b.last_agg_id, at);
     });
     const streaming = await sub.ready.then(
       () => true,

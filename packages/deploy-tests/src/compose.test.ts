@@ -79,7 +79,7 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(deps('config'), { kafka: 'service_healthy', topics: 'service_completed_successfully' });
     assert.deepEqual(deps('ingest'), { kafka: 'service_healthy', topics: 'service_completed_successfully' });
     assert.deepEqual(deps('aggregator'), { kafka: 'service_healthy', questdb: 'service_healthy', topics: 'service_completed_successfully' });
-    assert.deepEqual(deps('web'), { questdb: 'service_healthy' });
+    assert.deepEqual(deps('web'), { kafka: 'service_healthy', questdb: 'service_healthy', topics: 'service_completed_successfully' }); // live bars from cvd.bars.v1
     assert.deepEqual(deps('grafana'), { questdb: 'service_healthy' });
     assert.equal(svc('topics').restart, 'no', 'a one-shot must not restart');
   });

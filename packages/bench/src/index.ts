@@ -9,3 +9,4 @@ export { parseProcStat, parseProcStatus, sampleProcess, loadAverage, clockTicks 
 export { parsePrometheus, sumMetric, histogramBuckets } from './prom.js';
 export { percentiles, quantileSorted, histogramQuantile, sumBuckets, peakRate, rates } from './stats.js';
 export { hotFunctions, summariseProfiles } from './profile.js';
+export { SseParser, subscribeSse, type SseEvent, type SseSubscription } from './sse.js';

@@ -2,9 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
+import { createLogger } from '@cvd/common';
+import { BARS_RETENTION_MS, createKafka, ensureTopics, Partitioners, type Producer } from '@cvd/kafka';
 import { BAR_COLUMNS, ensureViews, QuestDbSql } from '@cvd/questdb';
-import { getTestStack, uniqueTable } from '@cvd/test-kit';
+import { encodeBar } from '@cvd/schemas';
+import { getTestStack, uniqueTable, uniqueTopic } from '@cvd/test-kit';
+import { startWeb, type RunningWeb } from '@cvd/web';
 import { barsCommand } from './bars.js';
 import { exportCommand } from './export.js';
 import { statusCommand } from './status.js';
@@ -22,10 +26,31 @@ const trades = [
 const bars = barsOf(trades);
 const usdm = bars.filter((b) => b.market === 'usdm' && b.symbol === 'TESTAUSDT');
 
+let web: RunningWeb;
+let producer: Producer;
+let barsTopic: string;
+/** `cvd tail` reads the web service (here over the test's table and a unique bars topic). */
+let tailEnv: NodeJS.ProcessEnv;
+
 before(async () => {
   const stack = await getTestStack();
   env = { QUESTDB_HTTP_URL: stack.questdbHttp, AGGREGATOR_BAR_TABLE: table };
   await writeBarTable(stack.questdbHttp, table, bars);
+  const logger = createLogger({ service: 'cli-test', level: 'warn' });
+  const brokers = stack.brokers.split(',');
+  const kafka = createKafka({ brokers, clientId: 'cli-tail-test' }, logger);
+  barsTopic = uniqueTopic('t.clibars');
+  await ensureTopics(kafka, [{ topic: barsTopic, partitions: 2, configs: { 'cleanup.policy': 'delete', 'retention.ms': String(BARS_RETENTION_MS) } }]);
+  producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  web = await startWeb({ questdb: { httpUrl: stack.questdbHttp }, table, port: 0, logger, barStream: { kafka: { brokers, clientId: 'cli-tail-web' }, topic: barsTopic } });
+  await web.barStream!.ready;
+  tailEnv = { WEB_URL: web.url };
+});
+
+after(async () => {
+  await web?.close();
+  await producer?.disconnect();
 });
 
 test('bars: the last N 1m bars, oldest first; market from the symbol when unambiguous', async () => {
@@ -121,13 +146,13 @@ test('export: legacy CSV (exact cvd and delta), full CSV (every column), Parquet
 
 test('tail --once: the newest bar per symbol (given, or most active); status: Kafka/QuestDB up, services reported, last bars', async () => {
   const t = captureIo();
-  assert.equal(await tailCommand(['usdm:TESTAUSDT', 'spot:NOPEUSDT', '--once'], t.io, env), 0);
+  assert.equal(await tailCommand(['usdm:TESTAUSDT', 'spot:NOPEUSDT', '--once'], t.io, tailEnv), 0);
   const text = t.out.join('\n');
   const last = usdm.at(-1);
   assert.match(text, new RegExp(`usdm:TESTAUSDT\\s+${Number(last?.close)}\\s+${Number(last?.cvdClose)}\\s+${Number(last?.delta)}\\s+yes\\s+12:29`));
   assert.match(text, /spot:NOPEUSDT\s+no bars/);
   const a = captureIo();
-  assert.equal(await tailCommand(['--once', '--top', '2'], a.io, env), 0);
+  assert.equal(await tailCommand(['--once', '--top', '2'], a.io, tailEnv), 0);
   assert.equal(a.out.join('\n').split('\n').filter((l) => /^(usdm|spot):/.test(l)).length, 2);
 
   const stack = await getTestStack();
@@ -140,4 +165,31 @@ test('tail --once: the newest bar per symbol (given, or most active); status: Ka
   const down = captureIo();
   assert.equal(await statusCommand([], down.io, { QUESTDB_HTTP_URL: 'http://127.0.0.1:1', KAFKA_BROKERS: '127.0.0.1:1', CONFIG_OPS_URL: 'http://127.0.0.1:1', INGEST_OPS_URL: 'http://127.0.0.1:1', AGGREGATOR_OPS_URL: 'http://127.0.0.1:1' }), 1);
   assert.match(down.out[0] ?? '', /kafka\s+DOWN/);
+});
+
+test('tail follows the web service\'s stream: a published bar is redrawn without polling QuestDB; a lost stream is retried a bounded number of times', async () => {
+  const io = captureIo();
+  const stop = new AbortController();
+  const run = tailCommand(['usdm:TESTAUSDT', '--interval', '1'], io.io, tailEnv, stop.signal);
+  const last = usdm.at(-1)!;
+  await waitFor(async () => io.out.some((l) => /usdm:TESTAUSDT\s+\S+\s+\S+\s+\S+\s+yes\s+12:29/.test(l)), 15_000);
+  // The next minute, forming, as the aggregator would publish it (never written to QuestDB).
+  const next = { ...last, ts: last.ts + MINUTE, open: last.close, close: '4242.5', cvdOpen: last.cvdClose, cvdClose: '-17.125', delta: '3.5', final: false, receivedAtMs: 1, emittedAtMs: 1 };
+  const published = async (): Promise<boolean> => io.out.some((l) => /usdm:TESTAUSDT\s+4242.5\s+-17.125\s+3.5\s+no\s+12:30/.test(l));
+  await producer.send({ topic: barsTopic, messages: [{ key: 'usdm:TESTAUSDT', value: encodeBar(next) }] });
+  await waitFor(published, 15_000);
+  stop.abort();
+  assert.equal(await run, 0, 'Ctrl-C (abort) ends it with 0');
+
+  // Unreachable web service: one clear line, exit through CliFailure (status 1).
+  await assert.rejects(tailCommand(['usdm:TESTAUSDT'], captureIo().io, { WEB_URL: 'http://127.0.0.1:1' }), /the web service at http:\/\/127\.0\.0\.1:1 is unreachable .*start it \(cvd run\) or set WEB_URL/);
+
+  // The web service goes away mid-stream: bounded reconnects, then a clear failure.
+  const other = await startWeb({ questdb: { httpUrl: (await getTestStack()).questdbHttp }, table, port: 0, logger: createLogger({ service: 'cli-test', level: 'silent' }) });
+  const lost = captureIo();
+  const running = tailCommand(['usdm:TESTAUSDT', '--reconnects', '2'], lost.io, { WEB_URL: other.url });
+  await waitFor(async () => lost.out.some((l) => /usdm:TESTAUSDT/.test(l)), 15_000);
+  await other.close();
+  await assert.rejects(running, /lost the web service's stream .*gave up after 2 reconnect attempts/);
+  assert.equal(lost.err.filter((l) => /reconnecting in \d+ ms \(attempt \d\/2\)/.test(l)).length, 2);
 });

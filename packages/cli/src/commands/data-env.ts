@@ -32,6 +32,11 @@ function url(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+/** The web service for `cvd tail`: `--web-url`, else `WEB_URL`, else http://127.0.0.1:8080 (its default port). */
+export function webUrlFromEnv(env: NodeJS.ProcessEnv, flag?: string): string {
+  return flag === undefined ? url(env, 'WEB_URL', 'http://127.0.0.1:8080') : url({ '--web-url': flag }, '--web-url', 'http://127.0.0.1:8080');
+}
+
 export function parseDataEnv(env: NodeJS.ProcessEnv = process.env): DataEnv {
   const brokers = (env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
   for (const b of brokers) if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new CliUsageError(`KAFKA_BROKERS: ${JSON.stringify(b)} is not host:port`);

@@ -1,37 +1,184 @@
-import { QuestDbSql } from '@cvd/questdb';
-import { latestBarsSql, mostActiveSql } from './bars-sql.js';
-import { age, fmtNum, formatTable, parseCommandArgs, parseMarketSymbol, parsePositiveInt, str, tsMs, type Io } from './data-args.js';
-import { DATA_ENV_HELP, parseDataEnv } from './data-env.js';
+import { symbolKey } from '@cvd/core';
+import { SseParser } from '@cvd/bench';
+import { age, CliFailure, fmtNum, formatTable, parseCommandArgs, parseMarketSymbol, parsePositiveInt, str, type Io } from './data-args.js';
+import { webUrlFromEnv } from './data-env.js';
 
-export const TAIL_HELP = `Usage: cvd tail [MARKET:SYMBOL…] [--top N] [--interval S] [--once]
+export const TAIL_HELP = `Usage: cvd tail [MARKET:SYMBOL…] [--top N] [--interval S] [--once] [--web-url URL] [--reconnects N]
 
-Live CVD in the terminal: polls the newest (forming) bar of each symbol every second and
-redraws a table — symbol, last price, CVD, the minute's delta, whether the bar is final, its
-minute and age — until Ctrl-C. Without symbols: the most active symbols (most trades over the
-last 15 minutes of bars, re-ranked every 30 s).
+Live CVD in the terminal: follows the web service's bar stream (GET /api/stream, server-sent
+events; the newest bar per symbol from /api/bars at start and after every resync) and redraws
+a table — symbol, last price, CVD, the minute's delta, whether the bar is final, its minute
+and age — at most every --interval, until Ctrl-C. Without symbols: the most active symbols
+(most trades in the stream over the last 15 minutes of bar time, re-ranked every 30 s; at
+start the symbols with the newest bars).
 
-  --top N        how many symbols without a list (default 20)
-  --interval S   seconds between polls (default 1)
-  --once         print one table and exit
+  --top N          how many symbols without a list (default 20)
+  --interval S     seconds between redraws (default 1)
+  --once           print one table (from /api/bars) and exit
+  --web-url URL    the web service (default: WEB_URL, else http://127.0.0.1:8080)
+  --reconnects N   reconnect attempts after the stream is lost before giving up (default 10)
 
-${DATA_ENV_HELP}
+Environment: WEB_URL (http://127.0.0.1:8080)
 `;
 
-export async function tailTable(sql: QuestDbSql, table: string, keys: { market: string; symbol: string }[], now: number): Promise<string> {
-  const rows = keys.length ? await sql.rows(latestBarsSql(table, keys, keys.length)) : [];
-  const order = new Map(keys.map((k, i) => [`${k.market}:${k.symbol}`, i]));
-  rows.sort((a, b) => (order.get(`${String(a.market)}:${String(a.symbol)}`) ?? 0) - (order.get(`${String(b.market)}:${String(b.symbol)}`) ?? 0));
-  const seen = new Set(rows.map((r) => `${String(r.market)}:${String(r.symbol)}`));
-  const body = rows.map((r) => {
-    const ts = tsMs(r.ts);
-    return [`${String(r.market)}:${String(r.symbol)}`, fmtNum(r.close), fmtNum(r.cvd_close), fmtNum(r.delta), r.final ? 'yes' : 'no', new Date(ts).toISOString().slice(11, 16), age(now - ts - 60_000)];
-  });
-  for (const k of keys) if (!seen.has(`${k.market}:${k.symbol}`)) body.push([`${k.market}:${k.symbol}`, '', '', '', '', '', 'no bars']);
-  return formatTable(['symbol', 'price', 'cvd', 'delta_1m', 'final', 'minute', 'age'], body);
+/** What the table shows of a bar (the `/api/bars` row / `event: bar` fields it needs). */
+export interface TailBar {
+  market: string;
+  symbol: string;
+  /** Minute open, epoch seconds. */
+  time: number;
+  close: number | null;
+  cvd_close: number | null;
+  delta: number | null;
+  final: boolean;
+  trades: number | null;
+}
+
+const RANK_WINDOW_S = 15 * 60;
+
+/**
+ * The state behind the table (pure): the newest bar per symbol, and the trades per symbol and
+ * minute of the last 15 minutes of bar time (event time, never the local clock) for ranking.
+ */
+export class TailBook {
+  private readonly latest = new Map<string, TailBar>();
+  private readonly activity = new Map<string, Map<number, number>>();
+  private newestTime = 0;
+  private shown: { market: string; symbol: string }[];
+
+  constructor(
+    private readonly fixed: readonly { market: string; symbol: string }[],
+    private readonly top: number,
+    initial: readonly { market: string; symbol: string }[] = fixed,
+  ) {
+    this.shown = [...initial];
+  }
+
+  /** The symbols shown, in order. */
+  keys(): { market: string; symbol: string }[] {
+    return this.shown;
+  }
+
+  /** A bar from the stream or a snapshot; true if a shown row changed. */
+  apply(b: TailBar): boolean {
+    const key = symbolKey(b.market as never, b.symbol);
+    if (!this.fixed.length) {
+      if (b.time > this.newestTime) this.newestTime = b.time;
+      let m = this.activity.get(key);
+      if (!m) this.activity.set(key, (m = new Map()));
+      m.set(b.time, b.trades ?? 0);
+    }
+    const old = this.latest.get(key);
+    if (old && old.time > b.time) return false; // a revision of an older minute
+    this.latest.set(key, b);
+    return this.shown.some((k) => k.market === b.market && k.symbol === b.symbol);
+  }
+
+  /** Re-ranks by trades in the window (no list given); symbols without activity keep their place behind. */
+  rank(): void {
+    if (this.fixed.length) return;
+    const from = this.newestTime - RANK_WINDOW_S;
+    const score = new Map<string, number>();
+    for (const [key, minutes] of this.activity) {
+      let n = 0;
+      for (const [t, trades] of minutes) {
+        if (t < from) minutes.delete(t);
+        else n += trades;
+      }
+      if (minutes.size === 0) this.activity.delete(key);
+      else score.set(key, n);
+    }
+    const prev = new Map(this.shown.map((k, i) => [symbolKey(k.market as never, k.symbol), i]));
+    const candidates = new Map<string, { market: string; symbol: string }>();
+    for (const k of this.shown) candidates.set(symbolKey(k.market as never, k.symbol), k);
+    for (const key of score.keys()) if (!candidates.has(key)) candidates.set(key, this.latest.get(key)!);
+    this.shown = [...candidates.entries()]
+      .sort(([a], [b]) => (score.get(b) ?? -1) - (score.get(a) ?? -1) || (prev.get(a) ?? Infinity) - (prev.get(b) ?? Infinity))
+      .slice(0, this.top)
+      .map(([, k]) => ({ market: k.market, symbol: k.symbol }));
+  }
+
+  /** The table; `nowMs` only for the age column. */
+  table(nowMs: number): string {
+    const body = this.shown.map((k) => {
+      const b = this.latest.get(symbolKey(k.market as never, k.symbol));
+      if (!b) return [`${k.market}:${k.symbol}`, '', '', '', '', '', 'no bars'];
+      const ts = b.time * 1000;
+      return [`${b.market}:${b.symbol}`, fmtNum(b.close), fmtNum(b.cvd_close), fmtNum(b.delta), b.final ? 'yes' : 'no', new Date(ts).toISOString().slice(11, 16), age(nowMs - ts - 60_000)];
+    });
+    return formatTable(['symbol', 'price', 'cvd', 'delta_1m', 'final', 'minute', 'age'], body);
+  }
+}
+
+async function getJson<T>(url: string, web: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new CliFailure('unreachable', `the web service at ${web} is unreachable (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}); start it (cvd run) or set WEB_URL / --web-url`, { cause: err });
+  }
+  const body = (await res.json().catch(() => undefined)) as (T & { error?: string }) | undefined;
+  if (!res.ok || body === undefined) throw new CliFailure('failed', `GET ${url}: HTTP ${res.status}${body?.error ? ` — ${body.error}` : ''}`);
+  return body;
+}
+
+/** The newest 1m bar of each symbol from the web API (a few requests at a time). */
+async function snapshot(web: string, keys: readonly { market: string; symbol: string }[], book: TailBook): Promise<void> {
+  const queue = [...keys];
+  const worker = async (): Promise<void> => {
+    for (let k = queue.shift(); k; k = queue.shift()) {
+      const p = new URLSearchParams({ market: k.market, symbol: k.symbol, tf: '1m', limit: '1' });
+      const { bars } = await getJson<{ bars: TailBar[] }>(`${web}/api/bars?${p}`, web);
+      for (const b of bars) book.apply({ ...b, market: k.market, symbol: k.symbol });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+}
+
+type StreamEnd = { kind: 'stopped' } | { kind: 'lost'; why: string; connected: boolean };
+
+/** Reads one connection of the stream until it ends, the signal aborts, or it fails. */
+async function followOnce(url: string, stop: AbortSignal, on: { open: () => Promise<void>; bar: (b: TailBar) => void; resync: () => void }): Promise<StreamEnd> {
+  const abort = new AbortController();
+  const onStop = (): void => abort.abort();
+  stop.addEventListener('abort', onStop, { once: true });
+  let connected = false;
+  try {
+    const res = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
+    if (!res.ok || !res.body) {
+      const body = (await res.text().catch(() => '')).slice(0, 200);
+      return { kind: 'lost', why: `HTTP ${res.status} ${body}`.trim(), connected };
+    }
+    connected = true;
+    await on.open();
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    const reader = res.body.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return stop.aborted ? { kind: 'stopped' } : { kind: 'lost', why: 'the web service ended the stream', connected };
+      for (const e of parser.push(decoder.decode(value, { stream: true }))) {
+        if (e.event === 'bar') on.bar(JSON.parse(e.data) as TailBar);
+        else if (e.event === 'resync') on.resync();
+      }
+    }
+  } catch (err) {
+    if (stop.aborted) return { kind: 'stopped' };
+    if (err instanceof CliFailure) throw err;
+    const e = err as Error;
+    return { kind: 'lost', why: e.cause instanceof Error ? e.cause.message : e.message, connected };
+  } finally {
+    stop.removeEventListener('abort', onStop);
+    abort.abort();
+  }
 }
 
 export async function tailCommand(argv: string[], io: Io, envSource: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { top: { type: 'string' }, interval: { type: 'string' }, once: { type: 'boolean' }, table: { type: 'string' } }, TAIL_HELP);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { top: { type: 'string' }, interval: { type: 'string' }, once: { type: 'boolean' }, 'web-url': { type: 'string' }, reconnects: { type: 'string' } },
+    TAIL_HELP,
+  );
   if (values.help) {
     io.out(TAIL_HELP);
     return 0;
@@ -39,39 +186,83 @@ export async function tailCommand(argv: string[], io: Io, envSource: NodeJS.Proc
   const fixed = positionals.map((p) => parseMarketSymbol(p));
   const top = parsePositiveInt('top', str(values.top), 20, 500);
   const intervalMs = parsePositiveInt('interval', str(values.interval), 1, 3600) * 1000;
-  const env = parseDataEnv(envSource);
-  const table = str(values.table) ?? env.barTable;
-  const sql = new QuestDbSql(env.questdb);
-  let keys: { market: string; symbol: string }[] = fixed;
-  let rankedAt = 0;
-  const rank = async (now: number): Promise<void> => {
-    if (fixed.length || now - rankedAt < 30_000) return;
-    rankedAt = now;
-    let rows = await sql.rows(mostActiveSql(table, now - 15 * 60_000, top));
-    // Nothing in the last 15 minutes (a replay of old data, a stopped pipeline): the newest symbols.
-    if (rows.length === 0) rows = await sql.rows(latestBarsSql(table, undefined, top));
-    keys = rows.map((r) => ({ market: String(r.market), symbol: String(r.symbol) }));
-  };
+  const maxReconnects = parsePositiveInt('reconnects', str(values.reconnects), 10, 1000);
+  const web = webUrlFromEnv(envSource, str(values['web-url']));
+
+  // Reachability first, with the fix in the message; and the symbols with the newest bars.
+  const symbols = await getJson<{ market: string; symbol: string; lastTs: string }[]>(`${web}/api/symbols`, web);
+  const initial = fixed.length ? fixed : [...symbols].sort((a, b) => Date.parse(b.lastTs) - Date.parse(a.lastTs)).slice(0, top);
+  const book = new TailBook(fixed, top, initial);
+  await snapshot(web, book.keys(), book);
   const tty = process.stdout.isTTY === true && !values.once;
+  const draw = (): void => {
+    const now = Date.now();
+    const head = `cvd tail — ${web} — ${new Date(now).toISOString().slice(0, 19)}Z${fixed.length ? '' : ` — top ${top} by trades (15 min)`}${tty ? ' — Ctrl-C to stop' : ''}`;
+    const text = book.table(now);
+    io.out(tty ? `\x1b[H\x1b[2J${head}\n${text}` : `${head}\n${text}`);
+  };
+  if (values.once) {
+    draw();
+    return 0;
+  }
+
   const stop = new AbortController();
   const onSig = (): void => stop.abort();
   process.once('SIGINT', onSig);
+  if (signal?.aborted) stop.abort();
   signal?.addEventListener('abort', onSig);
+  const streamUrl = fixed.length ? `${web}/api/stream?${new URLSearchParams({ symbols: fixed.map((k) => `${k.market}:${k.symbol}`).join(',') })}` : `${web}/api/stream`;
+  let dirty = true;
+  let rankedAt = Date.now();
+  const redraw = setInterval(() => {
+    if (Date.now() - rankedAt >= 30_000) {
+      rankedAt = Date.now();
+      book.rank();
+      dirty = true;
+    }
+    if (dirty || tty) draw();
+    dirty = false;
+  }, intervalMs);
+  let first = true;
+  const refetch = (): void => {
+    snapshot(web, book.keys(), book).then(
+      () => (dirty = true),
+      (err: Error) => io.err(`cvd tail: refetching after a resync failed: ${err.message}`),
+    );
+  };
   try {
+    draw();
+    dirty = false;
+    let attempts = 0;
     for (;;) {
-      const now = Date.now();
-      await rank(now);
-      const text = await tailTable(sql, table, keys, now);
-      const head = `cvd tail — ${table} — ${new Date(now).toISOString().slice(0, 19)}Z${fixed.length ? '' : ` — top ${top} by trades (15 min)`}${tty ? ' — Ctrl-C to stop' : ''}`;
-      io.out(tty ? `\x1b[H\x1b[2J${head}\n${text}` : `${head}\n${text}`);
-      if (values.once) return 0;
+      const end = await followOnce(streamUrl, stop.signal, {
+        open: async () => {
+          attempts = 0;
+          // After a reconnect bars may have been missed: the newest bars again.
+          if (!first) await snapshot(web, book.keys(), book).then(() => (dirty = true));
+          first = false;
+        },
+        bar: (b) => {
+          if (book.apply(b)) dirty = true;
+        },
+        resync: refetch,
+      });
+      if (end.kind === 'stopped') return 0;
+      attempts++;
+      if (attempts > maxReconnects) {
+        throw new CliFailure('unreachable', `lost the web service's stream at ${streamUrl} (${end.why}); gave up after ${maxReconnects} reconnect attempts`);
+      }
+      const delay = Math.min(10_000, 500 * 2 ** (attempts - 1));
+      io.err(`cvd tail: stream lost (${end.why}); reconnecting in ${delay} ms (attempt ${attempts}/${maxReconnects})`);
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, intervalMs);
+        const t = setTimeout(resolve, delay);
         stop.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
       });
       if (stop.signal.aborted) return 0;
     }
   } finally {
+    clearInterval(redraw);
     process.off('SIGINT', onSig);
+    signal?.removeEventListener('abort', onSig);
   }
 }

@@ -24,7 +24,7 @@ Commands:
   export SYMBOL --from --to    one symbol's 1m bars as CSV (legacy or full layout) or Parquet
   import FILE…                 publish data.binance.vision aggTrades dumps (zip/csv) to Kafka
   rebuild --from --to          re-aggregate a range of bars from the trades topic
-  tail [M:S…]                  live CVD per symbol in the terminal (Ctrl-C to stop)
+  tail [M:S…]                  live CVD per symbol in the terminal, from the web service's stream (Ctrl-C to stop)
   status                       components, consumer lag, ingest gaps, last bar per symbol
   bench [--quick]              benchmark the whole pipeline (throughput, latency, CPU, RSS)
 

@@ -122,7 +122,10 @@ export async function runCommand(argv: string[], out: (s: string) => void): Prom
 
   out('');
   out('Where to look:');
-  if (existsSync(web)) out(`  charts          http://127.0.0.1:${process.env.WEB_PORT ?? '8080'}/`);
+  if (existsSync(web)) {
+    out(`  charts          http://127.0.0.1:${process.env.WEB_PORT ?? '8080'}/   (live bars pushed from cvd.bars.v1)`);
+    out(`  live stream     http://127.0.0.1:${process.env.WEB_PORT ?? '8080'}/api/stream   (server-sent events; or: npx cvd tail)`);
+  }
   out(`  QuestDB console ${endpoints.questdb.httpUrl}/   e.g.  SELECT * FROM cvd_bars_1m ORDER BY ts DESC LIMIT 20;`);
   out(`  admin API       http://127.0.0.1:8081/symbols   (Authorization: Bearer ${token})`);
   out('  health/metrics  ingest :9464, config :9465, aggregator :9466  (/health, /metrics)');

@@ -140,6 +140,11 @@ test('bounded: more than maxPending distinct bars waiting drops that client only
   run();
   assert.equal(ok.closed, undefined);
   assert.equal(ok.bars().length, 6, 'the other client got every flush');
+  // A client that keeps up is never dropped, however large one batch is.
+  hub.publish(Array.from({ length: 10 }, (_, i) => bar('usdm', 'B', i, 1)));
+  assert.equal(ok.closed, undefined);
+  run();
+  assert.equal(ok.bars().length, 16);
   assert.notEqual(typeof hub.add({}, new FakeSink()), 'string', 'a place is free again');
 });
 

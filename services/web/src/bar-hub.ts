@@ -111,7 +111,7 @@ export interface HubMetrics {
 export interface BarHubOptions {
   /** More concurrent clients are refused (`/api/stream` answers 503). @defaultValue 256 */
   maxClients?: number;
-  /** A client with more distinct (symbol, minute) bars waiting than this is dropped. @defaultValue 2000 */
+  /** A blocked client (its socket backed up) with more distinct (symbol, minute) bars waiting than this is dropped. @defaultValue 2000 */
   maxPending?: number;
   /** The EventSource reconnect delay sent to every client (`retry:`), ms. @defaultValue 2000 */
   retryMs?: number;
@@ -146,8 +146,9 @@ export const SSE_PING = ': ping\n\n';
  * - **Coalescing per client**: a client keeps at most one waiting version of each
  *   (market, symbol, minute) — the newest. A client whose socket keeps up gets every flush;
  *   a slow one gets the latest value of each bar once it drains, never a queue of versions.
- * - **Bounded**: a client with more than `maxPending` distinct bars waiting is dropped (it
- *   reconnects and refetches history); beyond `maxClients` new clients are refused.
+ * - **Bounded**: a client whose socket is backed up with more than `maxPending` distinct bars
+ *   waiting is dropped (it reconnects and refetches history); beyond `maxClients` new clients
+ *   are refused.
  * - **resync**: after the consumer may have missed bars (rebalance, reconnect) every client
  *   gets `event: resync` (its waiting bars are discarded: it refetches history anyway).
  *
@@ -213,7 +214,9 @@ export class BarHub {
         c.pending.delete(key);
         c.pending.set(key, bar);
       }
-      if (c.pending.size > this.maxPending) this.drop(c);
+      // Only a client whose socket is backed up can fall behind: one that keeps up gets the
+      // whole batch at the next flush, however large.
+      if (c.blocked && c.pending.size > this.maxPending) this.drop(c);
     }
     this.scheduleFlush();
   }

@@ -3,9 +3,11 @@
  * a unique bars topic reach SSE clients with exact values in the `/api/bars` row shape,
  * filtered per client; versions of a bar in one consumed batch are coalesced; an undecodable
  * record is counted and skipped; a rebalance of the web's private group sends `event: resync`;
+ * a client that stops reading is cut off once too many bars wait for it, others go on;
  * headers, 400/503 and a clean end on close.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '@cvd/common';
 import { createKafka, Partitioners, type Consumer, type Kafka, type Producer } from '@cvd/kafka';
@@ -30,10 +32,10 @@ function client(path: string): SseTestClient {
   return c;
 }
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${web.url}/metrics`)).text();
+async function metric(name: string, of: RunningWeb = web, labels = ''): Promise<number> {
+  const text = await (await fetch(`${of.url}/metrics`)).text();
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name) && /^[a-z_]+(\{[^}]*\})? /.test(line)) sum += Number(line.split(' ').at(-1));
+  for (const line of text.split('\n')) if (line.startsWith(name) && /^[a-z_]+(\{[^}]*\})? /.test(line) && line.includes(labels)) sum += Number(line.split(' ').at(-1));
   return sum;
 }
 
@@ -46,6 +48,14 @@ function expectedPush(b: BarRow): Record<string, unknown> {
     cvd_open: Number(b.cvdOpen), cvd_high: Number(b.cvdHigh), cvd_low: Number(b.cvdLow), cvd_close: Number(b.cvdClose),
     cvd_close_exact: b.cvdClose, trades: b.trades, final: b.final, last_agg_id: b.lastAggId,
   };
+}
+
+async function eventuallyTrue(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 before(async () => {
@@ -146,6 +156,54 @@ describe('/api/stream on real Kafka', () => {
     assert.deepEqual(c.bars(), [expectedPush(row!)]);
     const lastResync = c.events.map((e) => e.event).lastIndexOf('resync');
     assert.ok(lastResync < c.events.findIndex((e) => e.event === 'bar'), 'the resync comes before the new bar');
+  });
+
+  test('a client that stops reading is cut off once more than maxPending bars wait for it; a reading client gets every bar of batches larger than that', async () => {
+    const slowTopic = await createBarsTopic(kafka, 1);
+    const small = await startWeb({ questdb: { httpUrl: stack.questdbHttp }, table, port: 0, logger, barStream: { kafka: { brokers: stack.brokers.split(','), clientId: 'web-slow-test' }, topic: slowTopic }, stream: { maxPending: 50 } });
+    await small.barStream!.ready;
+    const socket = connect({ host: '127.0.0.1', port: small.port });
+    try {
+      // A raw client that sends its request and then never reads.
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      socket.write(`GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+      socket.pause();
+      let closed = false;
+      socket.on('close', () => (closed = true));
+      socket.on('error', () => undefined); // a reset when the server cuts it off
+      const reader = new SseTestClient(`${small.url}/api/stream`);
+      clients.push(reader);
+      await reader.waitFor('the preamble', () => reader.events.length > 0);
+      await new Promise((r) => setTimeout(r, 200)); // the raw client is registered
+      // Distinct bars (no coalescing possible) until the socket's buffers are full and more
+      // than 50 bars wait; bounded: at most 60 rounds of 1000 bars (~30 MB of events).
+      let rounds = 0;
+      for (; rounds < 60 && (await metric('cvd_web_stream_dropped_total', small, 'reason="slow"')) === 0; rounds++) {
+        const bars: BarRow[] = [];
+        for (let i = 0; i < 1000; i++) {
+          const [b] = walkBars({ market: 'usdm', symbol: `S${rounds}X${i % 50}`, startMs: START + Math.floor(i / 50) * MINUTE, minutes: 1, seed: i, price: 100 });
+          bars.push(b!);
+        }
+        await publishBars(producer, slowTopic, bars);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await eventuallyTrue(async () => (await metric('cvd_web_stream_dropped_total', small, 'reason="slow"')) === 1, 'the slow client dropped');
+      assert.equal(await metric('cvd_web_stream_clients', small), 1, 'only the reading client is left');
+      // The reading client still gets its bars.
+      const [spotBar] = walkBars({ market: 'spot', symbol: 'READER', startMs: START, minutes: 1, seed: 26 });
+      await publishBars(producer, slowTopic, [spotBar!]);
+      // Every bar, each batch of 1000 at once: a client that keeps up is never dropped.
+      await reader.waitFor('every bar', () => reader.bars().length === rounds * 1000 + 1, 30_000);
+      assert.deepEqual(reader.bars().at(-1), expectedPush(spotBar!));
+      assert.equal(new Set(reader.bars().map((b) => `${String(b.symbol)}|${String(b.time)}`)).size, rounds * 1000 + 1);
+      // The cut-off client's connection is gone (it would reconnect and refetch).
+      socket.resume();
+      await eventuallyTrue(async () => closed, 'the slow socket closed');
+      assert.ok(rounds >= 2, `the socket's buffers filled first (${rounds} rounds of 1000 bars)`);
+    } finally {
+      socket.destroy();
+      await small.close();
+    }
   });
 
   test('bad parameters are a 400 naming the parameter; beyond max clients a 503; close ends every stream cleanly', async () => {

@@ -18,7 +18,7 @@ export const WebEnv = z.object({
   WEB_BAR_TABLE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,122}$/, 'expected a QuestDB table name (letters, digits, _)').default(DEFAULT_BAR_TABLE),
   /** `/api/stream` clients beyond this are refused with a 503. */
   WEB_STREAM_MAX_CLIENTS: z.coerce.number().int().min(1).max(100_000).default(256),
-  /** A stream client with more distinct (symbol, minute) bars waiting is dropped (it reconnects and refetches). */
+  /** A stream client whose connection is backed up with more distinct (symbol, minute) bars waiting is dropped (it reconnects and refetches). */
   WEB_STREAM_MAX_PENDING: z.coerce.number().int().min(1).max(1_000_000).default(2000),
   LOG_LEVEL: envLogLevel().default('info'),
 });

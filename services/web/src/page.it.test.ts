@@ -3,8 +3,9 @@
  * page served by startWeb over bars written to the test QuestDB, picks a symbol and a
  * timeframe, checks both charts drew candles, the CVD readout, and that a forming bar produced
  * afterwards (written to QuestDB and published to a unique bars topic on real Kafka, as the
- * aggregator does) appears by push — with no request to /api/bars in between — and that the
- * median publish → DOM update of several pushes is within the target. Saves a screenshot into
+ * aggregator does) appears by push — with no request to /api/bars in between — that the
+ * median publish → DOM update of several pushes is within the target, and that a resync
+ * (a rebalance of the web's consumer group) makes the page refetch its history. Saves a screenshot into
  * CVD_ARTIFACTS_DIR (default <tmpdir>/cvd-artifacts). A missing Chromium FAILS this test: it
  * never skips.
  */
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createLogger } from '@cvd/common';
-import { createKafka, Partitioners, type Producer } from '@cvd/kafka';
+import { createKafka, Partitioners, type Kafka, type Producer } from '@cvd/kafka';
 import { getTestStack } from '@cvd/test-kit';
 import type { QuestDbSql } from '@cvd/questdb';
 import { createBarsTopic, createBarTable, MINUTE, publishBars, walkBars, writeBars, type BarRow } from './testing.js';
@@ -34,6 +35,15 @@ let sql: QuestDbSql;
 let browser: Browser | undefined;
 let producer: Producer | undefined;
 let topic: string;
+let kafka: Kafka;
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 const start = Date.UTC(2024, 2, 1, 8, 0);
 const btc = walkBars({ market: 'usdm', symbol: 'BTCUSDT', startMs: start, minutes: 6 * 60, seed: 11, price: 62_000 });
@@ -47,7 +57,7 @@ before(async () => {
   await writeBars(httpUrl, table, [...btc, ...eth]);
   const brokers = (await getTestStack()).brokers.split(',');
   const logger = createLogger({ service: 'web-test', level: 'warn' });
-  const kafka = createKafka({ brokers, clientId: 'web-page-test' }, logger);
+  kafka = createKafka({ brokers, clientId: 'web-page-test' }, logger);
   topic = await createBarsTopic(kafka, 3);
   producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -194,6 +204,22 @@ describe('chart page in headless Chromium', () => {
     // Timeframe switch to 1h keeps working.
     await page.click('#tf button[data-tf="1h"]');
     await page.waitForFunction(() => document.querySelector<HTMLElement>('#readout')!.dataset.bars === '7', undefined, { timeout: 10_000 });
+
+    // A rebalance of the web's consumer group (bars may have been missed): the page gets
+    // `event: resync` and refetches its history from /api/bars.
+    const beforeResync = barsRequests.length;
+    const intruder = kafka.consumer({ groupId: web.barStream!.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    try {
+      await intruder.connect();
+      await intruder.subscribe({ topic, fromBeginning: false });
+      await intruder.run({ autoCommit: false, eachMessage: async () => undefined });
+      await waitUntil(() => barsRequests.length > beforeResync, 60_000, 'a history refetch after the resync');
+    } finally {
+      await intruder.disconnect();
+    }
+    assert.ok(barsRequests.slice(beforeResync).every((u) => /[?&]tf=(1h|1m)(&|$)/.test(u)), 'the refetch is of the shown timeframe (and its newest bucket\'s minutes)');
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('#readout')!.dataset.bars === '7', undefined, { timeout: 10_000 });
+    assert.equal(Number(await page.getAttribute('#cvd-value', 'data-value')), view.cvd_close, 'the same last bar after the refetch');
 
     assert.deepEqual(problems, []);
     await page.close();

@@ -123,8 +123,8 @@ export class BarStream {
         this.wakeLoop = () => (clearTimeout(t), resolve());
       });
       this.wakeLoop = undefined;
-      // The new consumer starts at the end again: whatever was produced meanwhile is missed.
-      if (!this.stopped && this.joins > 0) this.o.onResync('consumer restarted');
+      // The next consumer starts at the end again (whatever was produced meanwhile is missed):
+      // its first assignment counts as a rejoin, so clients resync once it is positioned.
     }
   }
 

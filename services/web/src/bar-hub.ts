@@ -223,7 +223,7 @@ export class BarHub {
 
   /** Every client refetches history: bars may have been missed. */
   resync(): void {
-    if (this.closed) return;
+    if (this.closed || this.clients.size === 0) return;
     this.o.metrics?.resyncs?.();
     for (const c of this.clients.values()) {
       c.pending.clear();

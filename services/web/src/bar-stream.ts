@@ -50,7 +50,7 @@ export interface BarStreamOptions {
   logger: Logger;
   /** Each consumed batch's decoded bars, in offset order. */
   onBars(bars: StreamBar[]): void;
-  /** After a rejoin, rebalance or restart of the consumer: bars may have been missed. */
+  /** Once positioned at the end after every assignment (the first, a rejoin, a rebalance, a restart): bars may have been missed. */
   onResync(reason: string): void;
   metrics?: BarStreamMetrics;
   /** @defaultValue {@link privateGroupId}() */
@@ -63,8 +63,9 @@ export interface BarStreamOptions {
  * (live only: history is QuestDB's). Every record is decoded as `Bar` v1; one that does not
  * decode is counted and logged (rate-limited), never fatal.
  *
- * Missed bars are possible after a rejoin/rebalance, a crash-and-restart or a reconnect:
- * every assignment after the first calls `onResync`, so the page refetches its history.
+ * Missed bars are possible after a rejoin/rebalance, a crash-and-restart or a reconnect (and
+ * for clients that connected before the first assignment): every assignment calls `onResync`
+ * once positioned, so the page refetches its history.
  * A consumer that cannot connect or crashes for good is rebuilt with a capped backoff until
  * {@link stop}; the service keeps serving history meanwhile.
  */
@@ -172,7 +173,9 @@ export class BarStream {
       this.lastError = undefined;
       this.o.logger.info({ topic: this.o.topic, partitions: partitions.length, group: this.groupId }, first ? 'bar stream: consuming from the end' : 'bar stream: reassigned; clients resync');
       this.readyResolve();
-      if (!first) this.o.onResync('rejoined');
+      // Also on the first one: a client that connected before (and loaded its history) may
+      // have missed what was produced until now.
+      this.o.onResync(first ? 'positioned' : 'rejoined');
     } catch (err) {
       this.lastError = `reading the end offsets of ${this.o.topic} failed: ${(err as Error).message}`;
       this.rl.warn('bar-stream-offsets', { err }, 'bar stream: could not position at the end; clients resync');

@@ -206,14 +206,15 @@ describe('/api/stream on real Kafka', () => {
     }
   });
 
-  test('bad parameters are a 400 naming the parameter; beyond max clients a 503; close ends every stream cleanly', async () => {
+  test('bad parameters are a 400 naming the parameter; pings; beyond max clients a 503; close ends every stream cleanly', async () => {
     const bad = await fetch(`${web.url}/api/stream?market=nyse`);
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: string }).error, /^market:/);
-    const small = await startWeb({ questdb: { httpUrl: stack.questdbHttp }, table, port: 0, logger, stream: { maxClients: 1 } });
+    const small = await startWeb({ questdb: { httpUrl: stack.questdbHttp }, table, port: 0, logger, stream: { maxClients: 1, pingIntervalMs: 100 } });
     try {
       const first = new SseTestClient(`${small.url}/api/stream`);
       assert.equal((await first.response).status, 200);
+      await first.waitFor('a ping comment', () => first.events.some((e) => e.event === ':' && e.data === 'ping'));
       const second = await fetch(`${small.url}/api/stream`);
       assert.equal(second.status, 503);
       assert.equal(second.headers.get('retry-after'), '5');

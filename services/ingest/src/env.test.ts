@@ -20,6 +20,32 @@ describe('parseIngestEnv', () => {
     assert.equal(config.topics.trades, 'cvd.trades.v1');
   });
 
+  test('batching is on by default: 5 ms linger, at most 500 trades per record', () => {
+    const { config } = parseIngestEnv({});
+    assert.equal(config.batchLingerMs, 5);
+    assert.equal(config.batchMaxTrades, 500);
+    const o = parseIngestEnv({ INGEST_BATCH_LINGER: '0', INGEST_BATCH_MAX_TRADES: '1' }).config;
+    assert.equal(o.batchLingerMs, 0);
+    assert.equal(o.batchMaxTrades, 1);
+    assert.equal(parseIngestEnv({ INGEST_BATCH_LINGER: '20ms', INGEST_BATCH_MAX_TRADES: '2000' }).config.batchLingerMs, 20);
+  });
+
+  test('bad batch settings are refused with the variable named', () => {
+    for (const [name, value, why] of [
+      ['INGEST_BATCH_LINGER', '5', /duration/],
+      ['INGEST_BATCH_LINGER', '2s', /at most 1s/],
+      ['INGEST_BATCH_MAX_TRADES', '0', /integer 1-10000/],
+      ['INGEST_BATCH_MAX_TRADES', '10001', /integer 1-10000/],
+      ['INGEST_BATCH_MAX_TRADES', 'many', /integer 1-10000/],
+    ] as const) {
+      assert.throws(
+        () => parseIngestEnv({ [name]: value }),
+        (err: unknown) => err instanceof ConfigError && err.code === 'invalid-env' && err.message.includes(name) && why.test(err.message),
+        `${name}=${value}`,
+      );
+    }
+  });
+
   test('overrides', () => {
     const { config } = parseIngestEnv({
       BINANCE_USDM_WS_URL: 'ws://127.0.0.1:9000/usdm/',

@@ -48,6 +48,12 @@ export const ingestEnvShape = {
   /** Records read back per trades partition at start to learn the last published id per symbol (0 = off). */
   INGEST_RESUME_TAIL_RECORDS: z.coerce.number({ error: 'expected an integer >= 0' }).int().min(0).max(10_000_000).default(10_000),
   INGEST_RESUME_TIMEOUT: envDuration().default(30_000),
+  /** How long trades of one key are gathered into one `AggTradeBatch` record (0 = one event-loop turn). */
+  INGEST_BATCH_LINGER: envDuration()
+    .refine((ms) => ms <= 1_000, { error: 'expected a duration of at most 1s' })
+    .default(5),
+  /** Trades per record at most (1 = no batching: every trade its own `AggTrade` record). */
+  INGEST_BATCH_MAX_TRADES: positiveInt(10_000).default(500),
   LOG_LEVEL: envLogLevel().default('info'),
   OPS_PORT: envPort().default(9464),
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -81,6 +87,10 @@ export interface IngestConfig {
   readonly backfillAttempts: number;
   readonly resumeTailRecords: number;
   readonly resumeTimeoutMs: number;
+  /** Linger of the per-key trade batcher (ms). */
+  readonly batchLingerMs: number;
+  /** Trades per `cvd.trades.v1` record at most (1 = every trade its own record). */
+  readonly batchMaxTrades: number;
   readonly topics: { readonly trades: string; readonly symbols: string; readonly deadLetter: string };
   readonly tradesPartitions: number;
   readonly logLevel: LogLevel;
@@ -118,6 +128,8 @@ export function configFromEnv(env: IngestEnv): IngestConfig {
     backfillAttempts: env.INGEST_BACKFILL_ATTEMPTS,
     resumeTailRecords: env.INGEST_RESUME_TAIL_RECORDS,
     resumeTimeoutMs: env.INGEST_RESUME_TIMEOUT,
+    batchLingerMs: env.INGEST_BATCH_LINGER,
+    batchMaxTrades: env.INGEST_BATCH_MAX_TRADES,
     topics: { trades: env.TOPIC_TRADES, symbols: env.TOPIC_SYMBOLS, deadLetter: env.TOPIC_DEADLETTER },
     tradesPartitions: env.TRADES_PARTITIONS,
     logLevel: env.LOG_LEVEL,

@@ -96,7 +96,12 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
       await ensureTopics(kafka, specs, log);
     }
 
-    const s = new KafkaTradeSink(kafka, { topics: config.topics, logger, onError: () => metrics.producerErrors.inc() });
+    const s = new KafkaTradeSink(kafka, {
+      topics: config.topics,
+      logger,
+      batch: { lingerMs: config.batchLingerMs, maxTrades: config.batchMaxTrades },
+      onError: () => metrics.producerErrors.inc(),
+    });
     await s.connect();
     sink = s;
     // Last step of stop(): everything queued is sent, then the producer disconnects.

@@ -6,7 +6,7 @@
 import { createLogger, type Logger } from '@cvd/common';
 import { createKafka, ensureTopics, type Consumer, type Kafka, type Producer } from '@cvd/kafka';
 import type { AggTrade, Market } from '@cvd/core';
-import { decodeTrade, encodeSymbolConfig, key } from '@cvd/schemas';
+import { decodeTradeRecord, encodeSymbolConfig, key } from '@cvd/schemas';
 import { startSimulator, type Simulator, type SimulatorOptions } from '@cvd/simulator';
 import { getTestStack, uniqueId, uniqueTopic } from '@cvd/test-kit';
 import { parseIngestEnv } from './env.js';
@@ -102,9 +102,10 @@ export async function startHarness(options: {
           deadLetters.push({ key: message.key?.toString() ?? '', value: message.value ?? Buffer.alloc(0), headers });
           return;
         }
-        const r = decodeTrade(message.value ?? Buffer.alloc(0));
-        if (!r.ok) throw new Error(`undecodable trade: ${r.error.message}`);
-        trades.push(r.value);
+        // A record holds one trade (AggTrade) or several of one symbol in order (AggTradeBatch).
+        const r = decodeTradeRecord(message.value ?? Buffer.alloc(0));
+        if (!r.ok) throw new Error(`undecodable trade record: ${r.error.message}`);
+        trades.push(...r.value);
       },
     });
   }

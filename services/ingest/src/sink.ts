@@ -1,13 +1,21 @@
 /**
- * Where ingest writes: `cvd.trades.v1` (key `market:SYMBOL`, Avro `AggTrade`) and the dead-letter
- * topic, both through one idempotent {@link BatchingProducer} (per-key order = enqueue order).
+ * Where ingest writes: `cvd.trades.v1` (key `market:SYMBOL`) and the dead-letter topic, both
+ * through one idempotent {@link BatchingProducer} (per-key order = enqueue order).
+ *
+ * Trades are gathered per key for `lingerMs` (from the first trade of a round) and then sent as
+ * one record per key: an `AggTradeBatch` when the key has several trades, a plain `AggTrade`
+ * when it has one (so a quiet symbol's records read exactly as before). A key that reaches
+ * `maxTrades` is handed over at once. Kafka and kafkajs cost per record, so under load this
+ * cuts the producer's, the broker's and the aggregator's work per trade; a trade waits at most
+ * `lingerMs` longer. Within a key, records are enqueued in publish order, so order is kept.
  */
 import type { Logger } from '@cvd/common';
-import { BatchingProducer, type Kafka } from '@cvd/kafka';
-import type { AggTrade, Market } from '@cvd/core';
-import { encodeTrade, key } from '@cvd/schemas';
+import { BatchingProducer, type Kafka, type OutMessage } from '@cvd/kafka';
+import { checkTrade, type AggTrade, type Market } from '@cvd/core';
+import { encodeTrade, encodeTradeBatch, key, SchemaError } from '@cvd/schemas';
 
 export interface TradeSink {
+  /** @throws SchemaError `invalid-value` (synchronously) when the trade breaks the schema. */
   publishTrade(trade: AggTrade): void;
   /** Raw bytes with headers `reason`, `market`, `source: ingest` and any extra ones. */
   deadLetter(market: Market, raw: Buffer, reason: string, extraHeaders?: Record<string, string>): void;
@@ -15,22 +23,88 @@ export interface TradeSink {
 
 export interface ProducerState {
   readonly connected: boolean;
+  /** Messages queued in the producer plus trades still gathered by the batcher. */
   readonly buffered: number;
   readonly lastError: string | undefined;
   readonly lastErrorAtMs: number | undefined;
   readonly lastSentAtMs: number | undefined;
 }
 
+export interface BatchOptions {
+  /** Gathering time per round, ms (0 = until the end of the current event-loop turn). */
+  readonly lingerMs: number;
+  /** Trades per record at most (1 = every trade its own `AggTrade` record). */
+  readonly maxTrades: number;
+}
+
+/** Encodes one key's trades (already checked, one market:symbol, in order) as one record value. */
+export function encodeTradeRecord(trades: readonly AggTrade[]): Buffer {
+  return trades.length === 1 ? encodeTrade(trades[0] as AggTrade) : encodeTradeBatch(trades);
+}
+
+/**
+ * Per-key gathering of trades (pure apart from the timer it is given): `add` returns the
+ * trades of a key that just reached `maxTrades`, `drain` everything gathered, key by key in
+ * the order keys first appeared, trades in publish order.
+ */
+export class TradeBatcher {
+  readonly #maxTrades: number;
+  #pending = new Map<string, AggTrade[]>();
+  #count = 0;
+
+  constructor(maxTrades: number) {
+    if (!Number.isInteger(maxTrades) || maxTrades < 1) throw new RangeError(`maxTrades must be an integer >= 1, got ${maxTrades}`);
+    this.#maxTrades = maxTrades;
+  }
+
+  /** Trades gathered and not yet drained. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Adds a trade under `k`; returns that key's full list when it reached `maxTrades` (removed from the batcher). */
+  add(k: string, trade: AggTrade): AggTrade[] | undefined {
+    let list = this.#pending.get(k);
+    if (list === undefined) {
+      list = [];
+      this.#pending.set(k, list);
+    }
+    list.push(trade);
+    this.#count += 1;
+    if (list.length < this.#maxTrades) return undefined;
+    this.#pending.delete(k);
+    this.#count -= list.length;
+    return list;
+  }
+
+  /** Everything gathered, per key; the batcher is empty afterwards. */
+  drain(): [string, AggTrade[]][] {
+    const out = [...this.#pending];
+    this.#pending = new Map();
+    this.#count = 0;
+    return out;
+  }
+}
+
 export class KafkaTradeSink implements TradeSink {
   readonly #producer: BatchingProducer;
   readonly #topics: { readonly trades: string; readonly deadLetter: string };
+  readonly #batch: BatchOptions;
+  readonly #batcher: TradeBatcher;
+  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #closed = false;
   #connected = false;
   #lastError: string | undefined;
   #lastErrorAt: number | undefined;
   #lastSentAt: number | undefined;
 
-  constructor(kafka: Kafka, options: { topics: { trades: string; deadLetter: string }; logger: Logger; onError?: (err: unknown) => void }) {
+  constructor(
+    kafka: Kafka,
+    options: { topics: { trades: string; deadLetter: string }; logger: Logger; batch?: BatchOptions; onError?: (err: unknown) => void },
+  ) {
     this.#topics = options.topics;
+    this.#batch = options.batch ?? { lingerMs: 5, maxTrades: 500 };
+    this.#batcher = new TradeBatcher(this.#batch.maxTrades);
     this.#producer = new BatchingProducer(kafka, {
       logger: options.logger.child({ component: 'producer' }),
       onSent: () => {
@@ -53,7 +127,7 @@ export class KafkaTradeSink implements TradeSink {
   get state(): ProducerState {
     return {
       connected: this.#connected,
-      buffered: this.#producer.buffered,
+      buffered: this.#producer.buffered + this.#batcher.size,
       lastError: this.#lastError,
       lastErrorAtMs: this.#lastErrorAt,
       lastSentAtMs: this.#lastSentAt,
@@ -61,7 +135,35 @@ export class KafkaTradeSink implements TradeSink {
   }
 
   publishTrade(trade: AggTrade): void {
-    this.#producer.enqueue(this.#topics.trades, [{ key: key(trade.market, trade.symbol), value: encodeTrade(trade) }]);
+    if (this.#closed) throw new Error('the trade sink is closed');
+    const problem = checkTrade(trade);
+    if (problem !== undefined) throw new SchemaError('invalid-value', `cannot encode AggTrade: ${problem.code}: ${problem.reason}`);
+    const k = key(trade.market, trade.symbol);
+    const full = this.#batcher.add(k, trade);
+    if (full !== undefined) {
+      this.#producer.enqueue(this.#topics.trades, [{ key: k, value: encodeTradeRecord(full) }]);
+      return;
+    }
+    if (this.#timer === undefined && this.#batcher.size > 0) {
+      const fire = (): void => {
+        this.#timer = undefined;
+        this.#moveGathered();
+      };
+      this.#timer = this.#batch.lingerMs > 0 ? setTimeout(fire, this.#batch.lingerMs) : setImmediate(fire);
+    }
+  }
+
+  /** Hands everything gathered to the producer: one record per key. */
+  #moveGathered(): void {
+    if (this.#timer !== undefined) {
+      if (this.#batch.lingerMs > 0) clearTimeout(this.#timer as NodeJS.Timeout);
+      else clearImmediate(this.#timer as NodeJS.Immediate);
+      this.#timer = undefined;
+    }
+    if (this.#batcher.size === 0) return;
+    const out: OutMessage[] = [];
+    for (const [k, trades] of this.#batcher.drain()) out.push({ key: k, value: encodeTradeRecord(trades) });
+    this.#producer.enqueue(this.#topics.trades, out);
   }
 
   deadLetter(market: Market, raw: Buffer, reason: string, extraHeaders: Record<string, string> = {}): void {
@@ -70,12 +172,16 @@ export class KafkaTradeSink implements TradeSink {
     ]);
   }
 
+  /** Sends everything gathered and queued. */
   flush(): Promise<void> {
+    this.#moveGathered();
     return this.#producer.flush();
   }
 
-  /** Sends what is queued (bounded), then disconnects. */
+  /** Hands over what is gathered, sends what is queued (bounded by `timeoutMs`), then disconnects. */
   async close(timeoutMs?: number): Promise<void> {
+    this.#moveGathered();
+    this.#closed = true;
     await this.#producer.close(timeoutMs);
     this.#connected = false;
   }

@@ -145,6 +145,8 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
       metrics.deadLettered.inc({ market, reason: error.code });
     };
 
+    /** `market:stream` → symbol, for the streams carried (a resumed connection names streams). */
+    const streamSymbols = new Map<string, string>();
     const managers = Object.fromEntries(
       MARKETS.map((market) => [
         market,
@@ -157,6 +159,14 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
           handlers: {
             onTrade: (frame, receivedAtMs) => r.onWsTrade(frame.trade, receivedAtMs),
             onMalformed: (raw, error, connection) => onMalformed(market, raw, error, connection),
+            onResumed: (streams) => {
+              const list: string[] = [];
+              for (const stream of streams) {
+                const symbol = streamSymbols.get(`${market}:${stream}`);
+                if (symbol !== undefined) list.push(symbol);
+              }
+              r.resumed(market, list);
+            },
           },
         }),
       ]),
@@ -192,9 +202,11 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
           continue;
         }
         if (after) {
+          streamSymbols.set(`${market}:${stream}`, symbol);
           r.activate(market, symbol);
           adds.set(market, [...(adds.get(market) ?? []), stream]);
         } else {
+          streamSymbols.delete(`${market}:${stream}`);
           r.deactivate(market, symbol);
           removes.set(market, [...(removes.get(market) ?? []), stream]);
         }

@@ -22,6 +22,12 @@ import { planAdditions } from './plan.js';
 export interface MarketConnectionsHandlers {
   onTrade(frame: TradeFrame, receivedAtMs: number, connection: string): void;
   onMalformed(raw: Buffer, error: FrameError, connection: string): void;
+  /**
+   * A connection of these streams is back (every subscription acknowledged) after the slot had
+   * none open: frames sent meanwhile were lost, and the router probes the tails of the symbols
+   * that stay silent (an outage at the end of a symbol's stream reveals no gap by itself).
+   */
+  onResumed?(streams: readonly string[], connection: string): void;
 }
 
 interface Slot {
@@ -36,6 +42,8 @@ interface Slot {
   overlapTimer: NodeJS.Timeout | undefined;
   /** Since when the slot has no open connection (undefined while it has one). */
   downSince: number | undefined;
+  /** The current connection opened after the slot had none: report it once it is ready. */
+  resuming: boolean;
 }
 
 export interface ConnectionStatus {
@@ -118,6 +126,7 @@ export class MarketConnections {
         rotateTimer: undefined,
         overlapTimer: undefined,
         downSince: this.#now(),
+        resuming: false,
       };
       this.#slots.set(id, slot);
       for (const s of list) this.#streamSlot.set(s, slot);
@@ -274,6 +283,7 @@ export class MarketConnections {
       this.#metrics.connectionsOpened.inc({ market: this.market });
       const slot = this.#owner.get(conn);
       if (slot !== undefined && slot.current === conn) {
+        if (slot.downSince !== undefined) slot.resuming = true;
         slot.downSince = undefined;
         this.#scheduleRotation(slot, conn);
       }
@@ -282,6 +292,10 @@ export class MarketConnections {
     onReady: (conn) => {
       const slot = this.#owner.get(conn);
       if (slot === undefined) return;
+      if (slot.current === conn && slot.resuming) {
+        slot.resuming = false;
+        this.#handlers.onResumed?.([...slot.streams], conn.label);
+      }
       if (slot.successor === conn && slot.overlapTimer === undefined) {
         slot.overlapTimer = setTimeout(() => this.#finishRotation(slot), this.#config.rotationOverlapMs);
       }
@@ -308,6 +322,7 @@ export class MarketConnections {
       }
       if (slot.current === conn) {
         slot.current = undefined;
+        slot.resuming = false;
         clearTimeout(slot.rotateTimer);
         const next = slot.successor;
         if (next !== undefined) {

@@ -8,6 +8,13 @@
  * only if their id is still missing; ids REST does not serve are retried once, failed requests
  * up to `backfillAttempts` times with backoff, then counted in `cvd_ingest_unrecoverable_total`
  * and logged — never hidden.
+ *
+ * A hole only shows when a later id arrives. Trades lost in a websocket outage that were the
+ * LAST ones of a symbol's stream (it then went quiet) reveal nothing, so after a connection
+ * comes back ({@link TradeRouter.resumed}) every symbol still silent `backfillDelayMs` later
+ * gets its tail probed over REST (`fromId` = last id + 1, up to `backfillMaxIds` ids; REST
+ * answering nothing more is the normal outcome, not a loss). A symbol already probed at its
+ * last id after that reconnect (several connections coming back at once) is not probed again.
  */
 import type { BackfillRequest, BackfillResult, FrameTrade } from '@cvd/binance';
 import { Backoff, RateLimitedLog, type Logger } from '@cvd/common';
@@ -32,13 +39,15 @@ interface SymbolState {
   readonly market: Market;
   readonly symbol: string;
   readonly seq: SymbolSequence;
+  /** A tail probe is queued or running. */
+  probing: boolean;
+  /** The last finished tail probe: the last id after it and when it was started. */
+  probed: { readonly lastId: number; readonly startedAtMs: number } | undefined;
 }
 
-interface Job {
-  readonly state: SymbolState;
-  readonly range: HoleRange;
-  readonly generation: number;
-}
+type Job =
+  | { readonly kind: 'hole'; readonly state: SymbolState; readonly range: HoleRange; readonly generation: number }
+  | { readonly kind: 'tail'; readonly state: SymbolState; readonly generation: number; readonly attempt: number };
 
 export interface RouterStats {
   published: number;
@@ -48,6 +57,8 @@ export interface RouterStats {
   unrecoverable: number;
   inactiveFrames: number;
   schemaRejected: number;
+  /** REST probes of the tail of a symbol silent after a reconnect. */
+  tailProbes: number;
 }
 
 export class TradeRouter {
@@ -65,10 +76,11 @@ export class TradeRouter {
   readonly #running = new Set<Promise<void>>();
   readonly #abort = new AbortController();
   readonly #restBackoff: Backoff;
+  readonly #probeTimers = new Set<NodeJS.Timeout>();
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #closed = false;
-  readonly stats: RouterStats = { published: 0, recovered: 0, duplicates: 0, gaps: 0, unrecoverable: 0, inactiveFrames: 0, schemaRejected: 0 };
+  readonly stats: RouterStats = { published: 0, recovered: 0, duplicates: 0, gaps: 0, unrecoverable: 0, inactiveFrames: 0, schemaRejected: 0, tailProbes: 0 };
 
   constructor(options: {
     config: RouterConfig;
@@ -103,7 +115,7 @@ export class TradeRouter {
     const seq = new SymbolSequence({ backfillDelayMs: this.#config.backfillDelayMs, maxHoleIds: this.#config.backfillMaxIds });
     const seeded = this.#seeds.get(k);
     if (seeded !== undefined) seq.seed(seeded);
-    this.#states.set(k, { market, symbol, seq });
+    this.#states.set(k, { market, symbol, seq, probing: false, probed: undefined });
   }
 
   /** Stops: later frames are dropped, open holes forgotten (a re-add starts afresh). */
@@ -173,9 +185,44 @@ export class TradeRouter {
     this.#publish(t, false, receivedAtMs);
   }
 
+  /**
+   * A websocket connection of these symbols is back after an outage (its subscriptions are
+   * acknowledged). Each symbol with a known last id that is still silent `backfillDelayMs`
+   * later — no frame raised its last id, so no gap can show what the outage swallowed — gets
+   * its tail probed over REST, unless it was already probed at that id since this reconnect.
+   */
+  resumed(market: Market, symbols: readonly string[]): void {
+    if (this.#closed) return;
+    const at = this.#now();
+    const watch: { st: SymbolState; last: number; generation: number }[] = [];
+    for (const symbol of symbols) {
+      const st = this.#states.get(`${market}:${symbol}`);
+      const last = st?.seq.last;
+      if (st === undefined || last === undefined) continue; // nothing known: no tail to probe
+      watch.push({ st, last, generation: st.seq.generation });
+    }
+    if (watch.length === 0) return;
+    const timer = setTimeout(() => {
+      this.#probeTimers.delete(timer);
+      if (this.#closed) return;
+      for (const { st, last, generation } of watch) {
+        if (this.#states.get(`${st.market}:${st.symbol}`) !== st || st.seq.generation !== generation) continue;
+        if (st.seq.last !== last) continue; // heard from: a gap, if any, shows the normal way
+        if (st.probing) continue;
+        if (st.probed !== undefined && st.probed.lastId === last && st.probed.startedAtMs >= at) continue;
+        st.probing = true;
+        this.#jobs.push({ kind: 'tail', state: st, generation, attempt: 0 });
+      }
+      this.#pump();
+    }, this.#config.backfillDelayMs);
+    this.#probeTimers.add(timer);
+  }
+
   /** Stops backfilling (in-flight requests are aborted) and waits for running jobs. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const t of this.#probeTimers) clearTimeout(t);
+    this.#probeTimers.clear();
     clearTimeout(this.#timer);
     this.#jobs.length = 0;
     this.#abort.abort(new Error('ingest stopping'));
@@ -213,6 +260,111 @@ export class TradeRouter {
     this.#rlog.warn(`lost:${st.market}:${st.symbol}:${reason}`, { market: st.market, symbol: st.symbol, count, reason, ...fields }, 'aggTrade ids could not be recovered');
   }
 
+  /**
+   * Fetches what REST holds after the last id of a silent symbol and publishes it (`recovered`)
+   * through the same id tracking as websocket frames, so an id arriving both ways is published
+   * once. A full answer (`backfillMaxIds` ids) probes on; failed requests are retried up to
+   * `backfillAttempts` times with backoff, then logged.
+   */
+  async #probeTail(job: Extract<Job, { kind: 'tail' }>): Promise<void> {
+    const st = job.state;
+    const stale = (): boolean => this.#closed || this.#states.get(`${st.market}:${st.symbol}`) !== st || st.seq.generation !== job.generation;
+    const last = st.seq.last;
+    if (stale() || last === undefined) {
+      st.probing = false;
+      return;
+    }
+    const startedAtMs = this.#now();
+    const fromId = last + 1;
+    this.stats.tailProbes += 1;
+    let result: BackfillResult;
+    try {
+      result = await this.#rest.backfill({
+        market: st.market,
+        symbol: st.symbol,
+        fromId,
+        toIdExclusive: fromId + this.#config.backfillMaxIds,
+        signal: this.#abort.signal,
+      });
+    } catch (err) {
+      st.probing = false;
+      if (stale()) return;
+      this.#metrics.backfillRequests.inc({ market: st.market, outcome: 'failed' });
+      this.#rlog.warn(`tail:${st.market}:${st.symbol}`, { err, market: st.market, symbol: st.symbol, fromId }, 'REST probe of a silent symbol failed');
+      return;
+    }
+    if (stale()) {
+      st.probing = false;
+      return;
+    }
+    const now = this.#now();
+    let recovered = 0;
+    for (const t of result.trades) {
+      if (!this.#takeRecovered(st, t, now)) continue;
+      this.#publish(t, true, now);
+      recovered += 1;
+    }
+    if (recovered > 0) {
+      this.#metrics.backfilled.inc({ market: st.market, symbol: st.symbol }, recovered);
+      this.#rlog.info(`tail-found:${st.market}:${st.symbol}`, { market: st.market, symbol: st.symbol, fromId, recovered }, 'trades after the last id of a silent symbol recovered over REST');
+    }
+    const err = result.error;
+    this.#metrics.backfillRequests.inc({ market: st.market, outcome: err !== undefined ? 'failed' : 'complete' });
+    if (err === undefined && result.missingCount === 0 && result.trades.length > 0) {
+      // REST served the whole window: there may be more.
+      this.#jobs.push({ kind: 'tail', state: st, generation: job.generation, attempt: 0 });
+      return;
+    }
+    if (err !== undefined && err.retriable && job.attempt + 1 < this.#config.backfillAttempts) {
+      const delay = this.#restBackoff.next({ retryAfterMs: err.retryAfterMs });
+      const timer = setTimeout(() => {
+        this.#probeTimers.delete(timer);
+        if (this.#closed) return;
+        this.#jobs.push({ kind: 'tail', state: st, generation: job.generation, attempt: job.attempt + 1 });
+        this.#pump();
+      }, delay);
+      this.#probeTimers.add(timer);
+      this.#rlog.warn(`tail:${st.market}:${err.code}`, { err, market: st.market, symbol: st.symbol, fromId }, 'REST probe of a silent symbol failed: retrying');
+      return;
+    }
+    st.probing = false;
+    if (err !== undefined) {
+      this.#rlog.warn(`tail:${st.market}:${err.code}`, { err, market: st.market, symbol: st.symbol, fromId }, 'REST probe of a silent symbol failed: giving up until the next reconnect');
+      return;
+    }
+    this.#restBackoff.reset();
+    const lastId = st.seq.last;
+    if (lastId !== undefined) st.probed = { lastId, startedAtMs };
+  }
+
+  /**
+   * Whether a trade fetched past the last id must be published: runs it through the id tracking
+   * like a websocket frame (a later id raises `last`, a skipped id opens a hole that is
+   * backfilled the usual way, an id already published is dropped).
+   */
+  #takeRecovered(st: SymbolState, t: FrameTrade, now: number): boolean {
+    const o = st.seq.observe(t.aggId, now);
+    switch (o.kind) {
+      case 'duplicate':
+        return false;
+      case 'gap': {
+        const labels = { market: st.market, symbol: st.symbol };
+        const size = o.hole.hi - o.hole.lo + 1;
+        this.stats.gaps += 1;
+        this.#metrics.gaps.inc(labels);
+        this.#metrics.gapIds.inc(labels, size);
+        if (o.tooLarge) this.#giveUp(st, size, 'too_large', { hole: o.hole, maxIds: this.#config.backfillMaxIds });
+        else {
+          this.#withHoles.add(st);
+          this.#arm();
+        }
+        return true;
+      }
+      default:
+        return true;
+    }
+  }
+
   /** Wakes up when the earliest hole is due. */
   #arm(): void {
     if (this.#closed) return;
@@ -237,7 +389,7 @@ export class TradeRouter {
     if (this.#closed) return;
     const now = this.#now();
     for (const st of this.#withHoles) {
-      for (const range of st.seq.takeDue(now)) this.#jobs.push({ state: st, range, generation: st.seq.generation });
+      for (const range of st.seq.takeDue(now)) this.#jobs.push({ kind: 'hole', state: st, range, generation: st.seq.generation });
     }
     this.#pump();
     this.#arm();
@@ -256,6 +408,7 @@ export class TradeRouter {
   }
 
   async #run(job: Job): Promise<void> {
+    if (job.kind === 'tail') return this.#probeTail(job);
     const { state: st, range } = job;
     const stale = (): boolean => this.#closed || this.#states.get(`${st.market}:${st.symbol}`) !== st || st.seq.generation !== job.generation;
     if (stale()) return;

@@ -145,6 +145,40 @@ describe('ingest against the simulator and real Kafka', () => {
     }
   });
 
+  test('an outage at the end of a stream: the silent symbol\'s tail is probed over REST after the reconnect, every trade once', async () => {
+    // usdm:BTCUSDT trades ids 1..20 over ~1 s, then ids 21..40 from 3 s on, then nothing. The
+    // connection goes silent after id 20 (as a dead TCP path does) and the watchdog only
+    // reconnects at ~7 s, after the stream ended: no later id ever reveals the hole 21..40.
+    const t0 = Date.now();
+    const rows = Array.from({ length: 40 }, (_, i) => {
+      const a = i + 1;
+      return { market: 'usdm' as const, symbol: 'BTCUSDT', a, p: `${100 + (a % 7)}.25`, q: `0.${a}`, T: t0 + (a <= 20 ? a * 50 : 3_000 + (a - 20) * 50), m: a % 3 === 0 };
+    });
+    const only = [{ market: 'usdm', symbol: 'BTCUSDT' }] as const;
+    const h = await startHarness({
+      symbols: only,
+      sim: { pace: { mode: 'realtime' }, sources: [{ kind: 'trades', trades: rows }] },
+      env: { INGEST_SILENCE_TIMEOUT: '6s' },
+    });
+    try {
+      await begin(h, only);
+      await waitFor('ids 1..20 over the websocket', () => h.ingest.lastIds().get('usdm:BTCUSDT') === 20, 10_000);
+      h.sim.inject({ kind: 'silence', market: 'usdm' }); // this connection hears nothing more
+      const { expected, counts } = await finish(h, only);
+      assert.equal(expected.size, 40);
+      assertExactlyOnce(expected, counts);
+      const byId = new Map(h.trades.map((t) => [t.aggId, t]));
+      for (let a = 21; a <= 40; a++) assert.equal(byId.get(a)?.recovered, true, `id ${a} came from the tail probe`);
+      assert.ok(h.ingest.status().router.tailProbes >= 1);
+      assert.equal(h.ingest.status().router.gaps, 0, 'no gap was ever revealed');
+      assert.ok((await metricSum(h.ingest, 'cvd_ingest_reconnects_total', { market: 'usdm', cause: 'silence' })) >= 1);
+      // The 20 recovered trades were published in one go: one AggTradeBatch record.
+      assert.ok(h.records() < h.trades.length, `${h.records()} records for ${h.trades.length} trades`);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('rotation before the forced lifetime loses and duplicates nothing; pongs keep connections alive within the message rate', async () => {
     const protocol = { connectionLifetimeMs: 4_000, pingIntervalMs: 200, pongTimeoutMs: 1_000 };
     const h = await startHarness({

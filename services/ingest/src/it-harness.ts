@@ -28,6 +28,8 @@ export interface Harness {
   readonly topics: { trades: string; symbols: string; deadLetter: string };
   /** Every trade read from the trades topic so far, in arrival order. */
   readonly trades: AggTrade[];
+  /** Records read from the trades topic so far (an `AggTradeBatch` record holds several trades). */
+  records(): number;
   readonly deadLetters: DeadLetter[];
   setSymbol(market: Market, symbol: string, enabled: boolean | null): Promise<void>;
   /** `market:symbol:aggId` → times published. */
@@ -87,6 +89,7 @@ export async function startHarness(options: {
     ...options.env,
   });
   const trades: AggTrade[] = [];
+  let records = 0;
   const deadLetters: DeadLetter[] = [];
   const consumers: Consumer[] = [];
   for (const topic of [topics.trades, topics.deadLetter]) {
@@ -105,6 +108,7 @@ export async function startHarness(options: {
         // A record holds one trade (AggTrade) or several of one symbol in order (AggTradeBatch).
         const r = decodeTradeRecord(message.value ?? Buffer.alloc(0));
         if (!r.ok) throw new Error(`undecodable trade record: ${r.error.message}`);
+        records += 1;
         trades.push(...r.value);
       },
     });
@@ -130,6 +134,7 @@ export async function startHarness(options: {
     },
     topics,
     trades,
+    records: () => records,
     deadLetters,
     setSymbol,
     counts() {

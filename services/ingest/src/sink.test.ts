@@ -77,4 +77,10 @@ describe('encodeTradeRecord', () => {
     assert.ok(d.ok);
     assert.deepEqual(d.value, many);
   });
+
+  test('a batch is written in ascending id order (a late hole filler takes its place)', () => {
+    const d = decodeTradeRecord(encodeTradeRecord([1, 2, 4, 3, 5].map((id) => trade('BTCUSDT', id))));
+    assert.ok(d.ok);
+    assert.deepEqual(d.value.map((t) => t.aggId), [1, 2, 3, 4, 5]);
+  });
 });

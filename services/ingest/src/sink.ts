@@ -37,9 +37,16 @@ export interface BatchOptions {
   readonly maxTrades: number;
 }
 
-/** Encodes one key's trades (already checked, one market:symbol, in order) as one record value. */
+/**
+ * Encodes one key's trades (already checked, one market:symbol) as one record value: a lone
+ * trade as `AggTrade`, several as `AggTradeBatch` in ascending aggTrade id order (a late frame
+ * that filled a hole is published after higher ids; inside one record it takes its place).
+ */
 export function encodeTradeRecord(trades: readonly AggTrade[]): Buffer {
-  return trades.length === 1 ? encodeTrade(trades[0] as AggTrade) : encodeTradeBatch(trades);
+  if (trades.length === 1) return encodeTrade(trades[0] as AggTrade);
+  let ascending = true;
+  for (let i = 1; i < trades.length && ascending; i++) ascending = (trades[i - 1] as AggTrade).aggId < (trades[i] as AggTrade).aggId;
+  return encodeTradeBatch(ascending ? trades : [...trades].sort((a, b) => a.aggId - b.aggId));
 }
 
 /**

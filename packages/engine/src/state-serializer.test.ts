@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { applyBatch, setAnchor } from './engine.js';
 import { createState, type EngineState } from './state.js';
 import { deserializeState, serializeState } from './serialize.js';
-import { StateSerializer } from './state-serializer.js';
+import { concatPieces, StateSerializer, type StatePieces } from './state-serializer.js';
 import { anchorsOf, buildTrades, mulberry32, scenario, shuffle, START } from './property-model.js';
 import type { EngineTrade } from './trade.js';
 
@@ -39,6 +39,7 @@ describe('StateSerializer', () => {
         const trades = shuffle(buildTrades(s, random), random);
         let state: EngineState = createState({ graceMs: s.graceMs, horizonMs: s.horizonMs, anchors: anchorsOf(s) });
         let serializer = new StateSerializer();
+        let captured: { pieces: StatePieces; text: string } | undefined;
         const lastTime = Math.max(...trades.map((t) => t.tradeTimeMs));
         const chunks: EngineTrade[][] = [];
         for (let i = 0; i < trades.length; i += every) chunks.push(trades.slice(i, i + every));
@@ -47,8 +48,16 @@ describe('StateSerializer', () => {
           const last = i === chunks.length - 1;
           const watermark = last ? lastTime + 2 * MIN + s.graceMs + s.horizonMs : START - 2 * MIN + Math.floor(random() * (lastTime - START + 5 * MIN));
           applyBatch(state, chunk, watermark);
+          // Pieces captured before the batch still give the snapshot of then.
+          if (captured !== undefined) assert.equal(concatPieces(captured.pieces).toString('utf8'), captured.text);
+          captured = undefined;
           // Not every batch is followed by a snapshot: changes accumulate between calls.
-          if (last || random() < 0.6) assert.equal(serializer.serialize(state), serializeState(state));
+          if (last || random() < 0.6) {
+            const pieces = serializer.pieces(state);
+            const text = serializeState(state);
+            assert.equal(concatPieces(pieces).toString('utf8'), text);
+            captured = { pieces, text };
+          }
           if (random() < 0.1) {
             state = deserializeState(serializer.serialize(state));
             if (random() < 0.5) serializer = new StateSerializer();
@@ -68,22 +77,30 @@ describe('StateSerializer', () => {
     const other = { market: 'spot' as const, symbol: 'ETHUSDT' };
     applyBatch(state, [trade(1, 0), trade(4, 0), trade(5, 1), trade(1, 0, other), trade(2, 1, other)], START + MIN);
     assert.equal(serializer.serialize(state), serializeState(state));
-    assert.deepEqual(serializer.stats, { symbols: 2, symbolsRebuilt: 2, bars: 4, barsRebuilt: 4, entriesSerialized: 5 });
+    assert.deepEqual(serializer.stats, { symbols: 2, bars: 4, barsChanged: 4, entriesSerialized: 5, pieces: 18 });
 
     // Nothing changed: every fragment is reused.
     assert.equal(serializer.serialize(state), serializeState(state));
-    assert.deepEqual(serializer.stats, { symbols: 2, symbolsRebuilt: 0, bars: 4, barsRebuilt: 0, entriesSerialized: 0 });
+    assert.deepEqual(serializer.stats, { symbols: 2, bars: 4, barsChanged: 0, entriesSerialized: 0, pieces: 18 });
 
-    // Two trades appended to BTCUSDT's forming bar: only they are serialised.
+    // Two trades appended to BTCUSDT's forming bar: only they are serialised (one more run of trades).
     applyBatch(state, [trade(6, 1), trade(7, 1)], START + MIN + 1);
-    assert.equal(serializer.serialize(state), serializeState(state));
-    assert.deepEqual(serializer.stats, { symbols: 2, symbolsRebuilt: 1, bars: 4, barsRebuilt: 1, entriesSerialized: 2 });
+    assert.deepEqual(serializer.serializeToBuffer(state), Buffer.from(serializeState(state), 'utf8'));
+    assert.deepEqual(serializer.stats, { symbols: 2, bars: 4, barsChanged: 1, entriesSerialized: 2, pieces: 20 });
 
     // A late trade in the middle of minute 0 (final by now): that bar is serialised whole, the
     // other bars (all final now) get a new header, their trades are reused.
     applyBatch(state, [trade(2, 0)], START + 2 * MIN + 5_000);
     assert.equal(serializer.serialize(state), serializeState(state));
-    assert.deepEqual(serializer.stats, { symbols: 2, symbolsRebuilt: 2, bars: 4, barsRebuilt: 4, entriesSerialized: 3 });
+    assert.deepEqual(serializer.stats, { symbols: 2, bars: 4, barsChanged: 4, entriesSerialized: 3, pieces: 20 });
+
+    // Pieces captured now still give this snapshot after the state moved on.
+    const captured = serializer.pieces(state);
+    const then = serializeState(state);
+    applyBatch(state, [trade(8, 2), trade(3, 2, other)], START + 2 * MIN + 6_000);
+    assert.equal(concatPieces(captured).toString('utf8'), then);
+    assert.notEqual(serializeState(state), then);
+    assert.equal(serializer.serialize(state), serializeState(state));
 
     // Bars past the horizon are dropped and disappear from the snapshot.
     applyBatch(state, [], START + 20 * MIN);

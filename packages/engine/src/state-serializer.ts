@@ -17,65 +17,79 @@
  *   bars' fragments.
  *
  * Checking costs O(symbols + bars) comparisons; serialising costs O(new trades + changed bars).
- * Fragments are joined with `+` (V8 builds a rope, no copy) — the one copy of every byte
- * happens when the caller turns the string into bytes. Caches are keyed by object (WeakMap):
- * bars and symbols that leave the state are dropped with it, and a serializer can serve any
- * number of states.
+ * A bar's trades are kept as bytes, in a few runs (one per call that appended, merged once there
+ * are many): {@link StateSerializer.serializeToBuffer} copies them into one buffer at memcpy
+ * speed, with no intermediate string of the whole state. Caches are keyed by object (WeakMap): bars and symbols that leave the state are
+ * dropped with it, and a serializer can serve any number of states.
  */
 import type { Bar, TradeEntry } from './bar.js';
-import type { Decimal } from './decimal.js';
 import { STATE_FORMAT, STATE_VERSION } from './serialize.js';
-import type { EngineState, SymbolState } from './state.js';
+import type { EngineState } from './state.js';
 
 interface BarCache {
   entries: readonly TradeEntry[];
-  /** Entries serialised in `entriesText`. */
+  /** Entries serialised in `chunks`. */
   n: number;
   /** `entries[n - 1]` when serialised. */
   last: TradeEntry | undefined;
-  /** The serialised entries, comma-separated, without brackets. */
-  entriesText: string;
+  /** The serialised entries in order: comma-separated runs, ASCII bytes. */
+  chunks: Buffer[];
   final: boolean;
   trades: number;
   recovered: number;
   missingAggIds: number;
-  text: string;
-}
-
-interface SymbolCache {
-  cvdBase: Decimal;
-  seqText: string;
-  /** The bar fragments the text was built from (identity compared). */
-  barTexts: string[];
-  text: string;
+  /** `{"ts":…,"entries":[` */
+  head: string;
 }
 
 /** Counters of the last {@link StateSerializer.serialize} call (for metrics and tests). */
 export interface SerializeStats {
   symbols: number;
-  /** Symbols whose fragment was rebuilt. */
-  symbolsRebuilt: number;
   bars: number;
-  /** Bars whose fragment was rebuilt. */
-  barsRebuilt: number;
-  /** Trades serialised (new tails and rebuilt bars). */
+  /** Bars whose fragment changed (new trades, finality, counters). */
+  barsChanged: number;
+  /** Trades serialised (new tails and bars re-serialised whole). */
   entriesSerialized: number;
+  /** Pieces the output is made of. */
+  pieces: number;
 }
 
-function entryText(e: TradeEntry): string {
-  return `[${e.id},"${e.price.toString()}","${e.signedQty.toString()}"]`;
+/** A bar's trade runs are merged into one once there are more than this. */
+const MAX_CHUNKS = 8;
+const COMMA = Buffer.from(',', 'latin1');
+
+/** Entries `from…` as JSON array items. Ids, canonical decimals and punctuation: ASCII only. */
+function entriesBytes(entries: readonly TradeEntry[], from: number): Buffer {
+  const parts: string[] = [];
+  for (let i = from; i < entries.length; i++) {
+    const e = entries[i]!;
+    parts.push(`[${e.id},"${e.price.toString()}","${e.signedQty.toString()}"]`);
+  }
+  return Buffer.from(parts.join(','), 'latin1');
 }
 
-function entriesText(entries: readonly TradeEntry[], from: number): string {
-  let out = '';
-  for (let i = from; i < entries.length; i++) out += (i === from ? '' : ',') + entryText(entries[i]!);
+/** Serialised state pieces, as {@link StateSerializer.pieces} returns them. */
+export type StatePieces = readonly (string | Buffer)[];
+
+/** The UTF-8 bytes of `pieces`, in one buffer. */
+export function concatPieces(pieces: StatePieces): Buffer {
+  let total = 0;
+  for (const p of pieces) total += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const p of pieces) {
+    if (typeof p === 'string') at += out.write(p, at, 'utf8');
+    else {
+      out.set(p, at);
+      at += p.length;
+    }
+  }
   return out;
 }
 
 export class StateSerializer {
   private bars = new WeakMap<Bar, BarCache>();
-  private symbols = new WeakMap<SymbolState, SymbolCache>();
-  #stats: SerializeStats = { symbols: 0, symbolsRebuilt: 0, bars: 0, barsRebuilt: 0, entriesSerialized: 0 };
+  #stats: SerializeStats = { symbols: 0, bars: 0, barsChanged: 0, entriesSerialized: 0, pieces: 0 };
 
   /** What the last call reused and rebuilt. */
   get stats(): Readonly<SerializeStats> {
@@ -84,50 +98,63 @@ export class StateSerializer {
 
   /** Exactly `serializeState(state)`, re-serialising only what changed since the previous call. */
   serialize(state: EngineState): string {
-    const stats: SerializeStats = { symbols: 0, symbolsRebuilt: 0, bars: 0, barsRebuilt: 0, entriesSerialized: 0 };
+    return this.serializeToBuffer(state).toString('utf8');
+  }
+
+  /** The UTF-8 bytes of {@link serialize}, copied piece by piece into one buffer (no intermediate string). */
+  serializeToBuffer(state: EngineState): Buffer {
+    return concatPieces(this.pieces(state));
+  }
+
+  /**
+   * The serialisation in pieces (strings and ASCII bytes) whose UTF-8 concatenation
+   * ({@link concatPieces}) is `serializeState(state)`. The pieces are never changed afterwards:
+   * a caller may capture them now and build the bytes later, while the state moves on.
+   */
+  pieces(state: EngineState): (string | Buffer)[] {
+    const stats: SerializeStats = { symbols: 0, bars: 0, barsChanged: 0, entriesSerialized: 0, pieces: 0 };
     const o = state.options;
     const options = { graceMs: o.graceMs, horizonMs: o.horizonMs, maxHolesPerSymbol: o.maxHolesPerSymbol, anchors: { ...o.anchors } };
     const watermarkMs = Number.isFinite(state.watermarkMs) ? state.watermarkMs : null;
-    let out = `{"format":${JSON.stringify(STATE_FORMAT)},"version":${STATE_VERSION},"options":${JSON.stringify(options)},"watermarkMs":${JSON.stringify(watermarkMs)},"symbols":[`;
-    let first = true;
+    const out: (string | Buffer)[] = [
+      `{"format":${JSON.stringify(STATE_FORMAT)},"version":${STATE_VERSION},"options":${JSON.stringify(options)},"watermarkMs":${JSON.stringify(watermarkMs)},"symbols":[`,
+    ];
+    let firstSymbol = true;
     for (const sym of state.symbols.values()) {
-      out += (first ? '' : ',') + this.symbolText(sym, stats);
-      first = false;
+      stats.symbols++;
+      const s = sym.seq;
+      const holes = s.holes.map((h) => `[${h.lo},${h.hi},${h.owner}]`).join(',');
+      out.push(
+        `${firstSymbol ? '' : ','}{"market":${JSON.stringify(sym.market)},"symbol":${JSON.stringify(sym.symbol)},"cvdBase":"${sym.cvdBase.toString()}",` +
+          `"seq":{"minId":${JSON.stringify(s.minId)},"maxId":${JSON.stringify(s.maxId)},"minIdOwner":${s.minIdOwner},"settledId":${s.settledId},"holes":[${holes}]},"bars":[`,
+      );
+      firstSymbol = false;
+      let firstBar = true;
+      for (const bar of sym.bars) {
+        const c = this.refresh(bar, stats);
+        out.push(firstBar ? c.head : ',' + c.head);
+        firstBar = false;
+        for (let i = 0; i < c.chunks.length; i++) {
+          if (i > 0) out.push(COMMA);
+          out.push(c.chunks[i]!);
+        }
+        out.push(']}');
+      }
+      out.push(']}');
     }
-    out += ']';
+    let tail = ']';
     if (state.anchors.size > 0) {
       const anchors = [...state.anchors].map(([key, a]) => [key, a.value, a.points.map((p) => [p.ts, p.cvd.toString()])]);
-      out += `,"anchors":${JSON.stringify(anchors)}`;
+      tail += `,"anchors":${JSON.stringify(anchors)}`;
     }
+    out.push(tail + '}');
+    stats.pieces = out.length;
     this.#stats = stats;
-    return out + '}';
+    return out;
   }
 
-  private symbolText(sym: SymbolState, stats: SerializeStats): string {
-    stats.symbols++;
-    const s = sym.seq;
-    const holes = s.holes.map((h) => `[${h.lo},${h.hi},${h.owner}]`).join(',');
-    const seqText = `{"minId":${JSON.stringify(s.minId)},"maxId":${JSON.stringify(s.maxId)},"minIdOwner":${s.minIdOwner},"settledId":${s.settledId},"holes":[${holes}]}`;
-    const barTexts = sym.bars.map((bar) => this.barText(bar, stats));
-    const cached = this.symbols.get(sym);
-    if (
-      cached !== undefined &&
-      cached.cvdBase === sym.cvdBase &&
-      cached.seqText === seqText &&
-      cached.barTexts.length === barTexts.length &&
-      cached.barTexts.every((t, i) => t === barTexts[i])
-    ) {
-      return cached.text;
-    }
-    stats.symbolsRebuilt++;
-    let text = `{"market":${JSON.stringify(sym.market)},"symbol":${JSON.stringify(sym.symbol)},"cvdBase":"${sym.cvdBase.toString()}","seq":${seqText},"bars":[`;
-    for (let i = 0; i < barTexts.length; i++) text += (i === 0 ? '' : ',') + barTexts[i]!;
-    text += ']}';
-    this.symbols.set(sym, { cvdBase: sym.cvdBase, seqText, barTexts, text });
-    return text;
-  }
-
-  private barText(bar: Bar, stats: SerializeStats): string {
+  /** The bar's cache, brought up to date. */
+  private refresh(bar: Bar, stats: SerializeStats): BarCache {
     stats.bars++;
     const entries = bar.entries;
     let c = this.bars.get(bar);
@@ -140,17 +167,18 @@ export class StateSerializer {
       c.recovered === bar.recovered &&
       c.missingAggIds === bar.missingAggIds
     ) {
-      return c.text;
+      return c;
     }
-    stats.barsRebuilt++;
+    stats.barsChanged++;
     if (c !== undefined && c.entries === entries && c.n > 0 && c.n <= entries.length && entries[c.n - 1] === c.last) {
-      // Only appended since: serialise the tail.
+      // Only appended since (ids are unique and only ever inserted): serialise the tail.
       if (c.n < entries.length) {
-        c.entriesText += ',' + entriesText(entries, c.n);
+        c.chunks.push(entriesBytes(entries, c.n));
         stats.entriesSerialized += entries.length - c.n;
+        if (c.chunks.length > MAX_CHUNKS) c.chunks = [Buffer.concat(c.chunks.flatMap((b, i) => (i === 0 ? [b] : [COMMA, b])))];
       }
     } else {
-      c = { entries, n: 0, last: undefined, entriesText: entriesText(entries, 0), final: false, trades: 0, recovered: 0, missingAggIds: 0, text: '' };
+      c = { entries, n: 0, last: undefined, chunks: entries.length > 0 ? [entriesBytes(entries, 0)] : [], final: false, trades: 0, recovered: 0, missingAggIds: 0, head: '' };
       stats.entriesSerialized += entries.length;
       this.bars.set(bar, c);
     }
@@ -160,7 +188,7 @@ export class StateSerializer {
     c.trades = bar.trades;
     c.recovered = bar.recovered;
     c.missingAggIds = bar.missingAggIds;
-    c.text = `{"ts":${bar.ts},"final":${bar.final},"trades":${bar.trades},"recovered":${bar.recovered},"missingAggIds":${bar.missingAggIds},"entries":[${c.entriesText}]}`;
-    return c.text;
+    c.head = `{"ts":${bar.ts},"final":${bar.final},"trades":${bar.trades},"recovered":${bar.recovered},"missingAggIds":${bar.missingAggIds},"entries":[`;
+    return c;
   }
 }

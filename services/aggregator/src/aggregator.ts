@@ -1,5 +1,5 @@
 import { RateLimitedLog, type Logger } from '@cvd/common';
-import { minuteOf, serializeState, type BarRow, type BatchResult, type EngineOptions, type EngineTrade } from '@cvd/engine';
+import { concatPieces, minuteOf, type BarRow, type BatchResult, type EngineOptions, type EngineTrade, type StatePieces } from '@cvd/engine';
 import {
   BatchingProducer,
   PartitionedConsumer,
@@ -57,7 +57,8 @@ interface DueSnapshot {
   partition: number;
   offset: bigint;
   worker: PartitionWorker;
-  state: string;
+  /** The state at `offset`, captured in `collect`; its bytes are built in `checkpoint`. */
+  state: StatePieces;
 }
 
 /** The rows of one flush, with the worker each came from (it counts the missing ids it wrote). */
@@ -294,7 +295,9 @@ export class Aggregator {
       const rows = w.takePending(formingDue);
       if (rows.length) output.push({ worker: w, rows });
       if (snapshot) {
-        checkpoints.push({ partition: w.partition, offset: w.nextOffset, worker: w, state: serializeState(w.state) });
+        // Costs what changed since the partition's last snapshot; the bytes are built later.
+        const { offset, pieces } = w.captureSnapshot();
+        checkpoints.push({ partition: w.partition, offset, worker: w, state: pieces });
       }
     }
     return { output, checkpoints };
@@ -314,11 +317,13 @@ export class Aggregator {
     await this.deadLetters.flush();
   }
 
+  /** One partition at a time (the shell awaits each): a partition's bytes are one memcpy, not all partitions' at once. */
   private async checkpoint(due: DueSnapshot): Promise<void> {
-    await this.snapshots.write(due.partition, due.offset, due.state);
+    const bytes = concatPieces(due.state);
+    await this.snapshots.write(due.partition, due.offset, bytes);
     due.worker.markCheckpointed(due.offset, this.now());
     this.o.metrics.snapshots.inc();
-    this.o.metrics.snapshotBytes.set({ partition: String(due.partition) }, due.state.length);
+    this.o.metrics.snapshotBytes.set({ partition: String(due.partition) }, bytes.length);
   }
 
   private trackMissing(output: FlushOutput): void {

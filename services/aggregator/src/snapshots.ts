@@ -34,12 +34,12 @@ export class SnapshotStore {
   }
 
   /** Rejects when Kafka does not acknowledge: the offset is then not committed and a later flush snapshots again. */
-  async write(partition: number, nextOffset: bigint, stateJson: string): Promise<void> {
+  async write(partition: number, nextOffset: bigint, stateJson: Buffer | string): Promise<void> {
     await this.sender.send(this.opts.stateTopic, [
       {
         partition,
         key: this.key(partition),
-        value: Buffer.from(stateJson, 'utf8'),
+        value: typeof stateJson === 'string' ? Buffer.from(stateJson, 'utf8') : stateJson,
         headers: { format: SNAPSHOT_FORMAT, 'next-offset': nextOffset.toString(), 'trades-topic': this.opts.tradesTopic },
       },
     ]);

@@ -24,7 +24,8 @@
  */
 import type { Bar, TradeEntry } from './bar.js';
 import { STATE_FORMAT, STATE_VERSION } from './serialize.js';
-import type { EngineState } from './state.js';
+import { findBar, type EngineState } from './state.js';
+import { symbolKey, type Market } from '@cvd/core';
 
 interface BarCache {
   entries: readonly TradeEntry[];
@@ -48,8 +49,10 @@ export interface SerializeStats {
   bars: number;
   /** Bars whose fragment changed (new trades, finality, counters). */
   barsChanged: number;
-  /** Trades serialised (new tails and bars re-serialised whole). */
+  /** Trades serialised by this call (new tails and bars re-serialised whole). */
   entriesSerialized: number;
+  /** Trades serialised ahead by `prepare` since the previous call. */
+  entriesPrepared?: number;
   /** Pieces the output is made of. */
   pieces: number;
 }
@@ -90,6 +93,8 @@ export function concatPieces(pieces: StatePieces): Buffer {
 export class StateSerializer {
   private bars = new WeakMap<Bar, BarCache>();
   #stats: SerializeStats = { symbols: 0, bars: 0, barsChanged: 0, entriesSerialized: 0, pieces: 0 };
+  /** Trades serialised by {@link prepare} since the last {@link pieces}. */
+  #prepared = 0;
 
   /** What the last call reused and rebuilt. */
   get stats(): Readonly<SerializeStats> {
@@ -149,8 +154,26 @@ export class StateSerializer {
     }
     out.push(tail + '}');
     stats.pieces = out.length;
+    if (this.#prepared > 0) stats.entriesPrepared = this.#prepared;
+    this.#prepared = 0;
     this.#stats = stats;
     return out;
+  }
+
+  /**
+   * Serialises ahead the bars of `rows` (a batch's upserts, say), so that the next
+   * {@link pieces} has only comparisons left: spread over the batches, a snapshot's
+   * serialisation never lands in one long synchronous step. Never changes the output.
+   */
+  prepare(state: EngineState, rows: readonly { readonly ts: number; readonly market: Market; readonly symbol: string }[]): void {
+    const scratch: SerializeStats = { symbols: 0, bars: 0, barsChanged: 0, entriesSerialized: 0, pieces: 0 };
+    for (const r of rows) {
+      const bars = state.symbols.get(symbolKey(r.market, r.symbol))?.bars;
+      if (bars === undefined) continue;
+      const at = findBar(bars, r.ts);
+      if (at >= 0) this.refresh(bars[at]!, scratch);
+    }
+    this.#prepared += scratch.entriesSerialized;
   }
 
   /** The bar's cache, brought up to date. */

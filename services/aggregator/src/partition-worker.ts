@@ -121,6 +121,9 @@ export class PartitionWorker {
 
   private keep(rows: readonly BarRow[]): void {
     for (const r of rows) this.pending.set(rowKey(r), r);
+    // Each batch serialises its own changed bars for the next snapshot, so a snapshot's capture
+    // is left with comparisons only (no long synchronous step every snapshot interval).
+    this.serializer.prepare(this.state, rows);
   }
 
   /**

@@ -3,8 +3,8 @@
  *
  * A state holds every trade of the revision horizon, but between two snapshots only a few bars
  * change (the forming ones, late revisions, finality, missing-id counts). The serializer keeps
- * the JSON fragment of every bar and symbol it wrote and, on the next call, reuses each one
- * whose inputs are unchanged:
+ * the serialised trades and header of every bar it wrote and, on the next call, reuses each
+ * one whose inputs are unchanged:
  *
  * - a bar's fragment depends on `final`, `trades`, `recovered`, `missingAggIds` and `entries`
  *   (`ts` never changes). Entries are only ever inserted (sorted by id, unique, each entry
@@ -12,15 +12,15 @@
  *   least `n` entries and entry `n-1` is still the same object — then only the new tail is
  *   serialised (the common case: trades in agg-id order append). Anything else re-serialises
  *   the bar.
- * - a symbol's fragment depends on its market, symbol, `cvdBase` (an immutable Decimal,
- *   replaced on change), its sequence state (re-serialised every time: a few holes) and its
- *   bars' fragments.
+ * - a symbol's own part (market, symbol, `cvdBase`, sequence state: a few holes) is small and
+ *   written every call.
  *
- * Checking costs O(symbols + bars) comparisons; serialising costs O(new trades + changed bars).
- * A bar's trades are kept as bytes, in a few runs (one per call that appended, merged once there
- * are many): {@link StateSerializer.serializeToBuffer} copies them into one buffer at memcpy
- * speed, with no intermediate string of the whole state. Caches are keyed by object (WeakMap): bars and symbols that leave the state are
- * dropped with it, and a serializer can serve any number of states.
+ * Checking costs O(symbols + bars) comparisons; serialising costs O(new trades + changed bars),
+ * and {@link StateSerializer.prepare} can pay that ahead, batch by batch. A bar's trades are
+ * kept as bytes, in a few runs (one per call that appended, merged once there are many):
+ * {@link concatPieces} copies them into one buffer at memcpy speed, with no intermediate string
+ * of the whole state. Caches are keyed by bar (WeakMap): bars that leave the state are dropped
+ * with it, and a serializer can serve any number of states.
  */
 import type { Bar, TradeEntry } from './bar.js';
 import { STATE_FORMAT, STATE_VERSION } from './serialize.js';

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { applyBatch, setAnchor } from './engine.js';
 import { createState, type EngineState } from './state.js';
 import { deserializeState, serializeState } from './serialize.js';
-import { concatPieces, StateSerializer, type StatePieces } from './state-serializer.js';
+import { concatPieces, piecesByteLength, StateSerializer, type StatePieces } from './state-serializer.js';
 import { anchorsOf, buildTrades, mulberry32, scenario, shuffle, START } from './property-model.js';
 import type { EngineTrade } from './trade.js';
 
@@ -108,6 +108,15 @@ describe('StateSerializer', () => {
     const then = serializeState(state);
     applyBatch(state, [trade(8, 2), trade(3, 2, other)], START + 2 * MIN + 6_000);
     assert.equal(concatPieces(captured).toString('utf8'), then);
+    // Into a reused buffer: a view of it when it is large enough, a new buffer otherwise.
+    const scratch = Buffer.alloc(Buffer.byteLength(then) + 10, 0x78);
+    const view = concatPieces(captured, scratch);
+    assert.equal(view.buffer, scratch.buffer);
+    assert.equal(view.toString('utf8'), then);
+    const small = Buffer.alloc(4);
+    assert.notEqual(concatPieces(captured, small).buffer, small.buffer);
+    assert.equal(concatPieces(captured, small).toString('utf8'), then);
+    assert.equal(piecesByteLength(captured), Buffer.byteLength(then));
     assert.notEqual(serializeState(state), then);
     assert.equal(serializer.serialize(state), serializeState(state));
 

@@ -74,11 +74,21 @@ function entriesBytes(entries: readonly TradeEntry[], from: number): Buffer {
 /** Serialised state pieces, as {@link StateSerializer.pieces} returns them. */
 export type StatePieces = readonly (string | Buffer)[];
 
-/** The UTF-8 bytes of `pieces`, in one buffer. */
-export function concatPieces(pieces: StatePieces): Buffer {
+/** The byte length of `pieces` once joined. */
+export function piecesByteLength(pieces: StatePieces): number {
   let total = 0;
   for (const p of pieces) total += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
-  const out = Buffer.allocUnsafe(total);
+  return total;
+}
+
+/**
+ * The UTF-8 bytes of `pieces`, in one buffer: a view of `into` when it is large enough (a caller
+ * that snapshots often reuses one buffer and spares the page faults of a fresh one), otherwise a
+ * new buffer.
+ */
+export function concatPieces(pieces: StatePieces, into?: Buffer): Buffer {
+  const total = piecesByteLength(pieces);
+  const out = into !== undefined && into.length >= total ? into.subarray(0, total) : Buffer.allocUnsafe(total);
   let at = 0;
   for (const p of pieces) {
     if (typeof p === 'string') at += out.write(p, at, 'utf8');

@@ -1,5 +1,5 @@
 import { RateLimitedLog, type Logger } from '@cvd/common';
-import { concatPieces, minuteOf, type BarRow, type BatchResult, type EngineOptions, type EngineTrade, type StatePieces } from '@cvd/engine';
+import { concatPieces, minuteOf, piecesByteLength, type BarRow, type BatchResult, type EngineOptions, type EngineTrade, type StatePieces } from '@cvd/engine';
 import {
   BatchingProducer,
   PartitionedConsumer,
@@ -83,6 +83,8 @@ export class Aggregator {
   private readonly rl: RateLimitedLog;
   private readonly anchors: AnchorFeed | undefined;
   private readonly bars: BarPublisher | undefined;
+  /** The bytes of the snapshot being written (see `checkpoint`), grown as needed. */
+  private snapshotScratch = Buffer.alloc(0);
   /** Wall time of the last flush that wrote every pending forming bar. */
   private lastFormingWriteMs: number;
   private stopped: Promise<void> | undefined;
@@ -319,7 +321,10 @@ export class Aggregator {
 
   /** One partition at a time (the shell awaits each): a partition's bytes are one memcpy, not all partitions' at once. */
   private async checkpoint(due: DueSnapshot): Promise<void> {
-    const bytes = concatPieces(due.state);
+    // One reused buffer: checkpoints run one at a time and `write` is done with the bytes once it settles.
+    const size = piecesByteLength(due.state);
+    if (this.snapshotScratch.length < size) this.snapshotScratch = Buffer.allocUnsafeSlow(Math.ceil(size * 1.25));
+    const bytes = concatPieces(due.state, this.snapshotScratch);
     await this.snapshots.write(due.partition, due.offset, bytes);
     due.worker.markCheckpointed(due.offset, this.now());
     this.o.metrics.snapshots.inc();

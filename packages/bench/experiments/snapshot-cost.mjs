@@ -55,7 +55,7 @@ for (let r = 0; r < rounds; r++) {
   bytes = bufs.reduce((x, b) => x + b.length, 0);
   await new Promise((r) => setImmediate(r));
 }
-const f = (xs) => `median ${[...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)].toFixed(1)} max ${Math.max(...xs).toFixed(1)}`;
+const f = (xs) => !xs || xs.length === 0 ? 'not run' : `median ${[...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)].toFixed(1)} max ${Math.max(...xs).toFixed(1)}`;
 console.log(`held trades ${held}, snapshot bytes (12 partitions) ${bytes}, rounds ${rounds}; bytes identical every round`);
 console.log(`old: collect (serializeState x12, one sync block) wall ${f(old.collect)} ms, cpu ${f(old.cpu)} ms; per-partition Buffer.from ${f(old.part)} ms`);
 console.log(`new: collect (capture x12, one sync block) wall ${f(neu.collect)} ms, cpu ${f(neu.cpu)} ms (trades serialised in the capture per round ${f(neu.entries)}); per-partition concatPieces (into a reused buffer) ${f(neu.part)} ms`);

@@ -208,8 +208,9 @@ export class StateSerializer {
       if (c.n < entries.length) {
         c.chunks.push(entriesBytes(entries, c.n));
         stats.entriesSerialized += entries.length - c.n;
-        if (c.chunks.length > MAX_CHUNKS) c.chunks = [Buffer.concat(c.chunks.flatMap((b, i) => (i === 0 ? [b] : [COMMA, b])))];
       }
+      // A final bar rarely changes again: one run, so a snapshot has fewer pieces to join.
+      if (c.chunks.length > MAX_CHUNKS || (bar.final && c.chunks.length > 1)) c.chunks = [Buffer.concat(c.chunks.flatMap((b, i) => (i === 0 ? [b] : [COMMA, b])))];
     } else {
       c = { entries, n: 0, last: undefined, chunks: entries.length > 0 ? [entriesBytes(entries, 0)] : [], final: false, trades: 0, recovered: 0, missingAggIds: 0, head: '' };
       stats.entriesSerialized += entries.length;

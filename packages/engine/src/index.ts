@@ -18,3 +18,4 @@ export type { BarRow } from './bar.js';
 export { createState, type EngineState } from './state.js';
 export { applyBatch, setAnchor, type BatchResult, type BatchStats, type RejectReason, type RejectedTrade } from './engine.js';
 export { STATE_FORMAT, STATE_VERSION, deserializeState, serializeState } from './serialize.js';
+export { StateSerializer, concatPieces, piecesByteLength, type SerializeStats, type StatePieces } from './state-serializer.js';

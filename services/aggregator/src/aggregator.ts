@@ -1,5 +1,5 @@
 import { RateLimitedLog, type Logger } from '@cvd/common';
-import { minuteOf, serializeState, type BarRow, type BatchResult, type EngineOptions, type EngineTrade } from '@cvd/engine';
+import { concatPieces, minuteOf, piecesByteLength, type BarRow, type BatchResult, type EngineOptions, type EngineTrade, type StatePieces } from '@cvd/engine';
 import {
   BatchingProducer,
   PartitionedConsumer,
@@ -57,7 +57,8 @@ interface DueSnapshot {
   partition: number;
   offset: bigint;
   worker: PartitionWorker;
-  state: string;
+  /** The state at `offset`, captured in `collect`; its bytes are built in `checkpoint`. */
+  state: StatePieces;
 }
 
 /** The rows of one flush, with the worker each came from (it counts the missing ids it wrote). */
@@ -82,6 +83,8 @@ export class Aggregator {
   private readonly rl: RateLimitedLog;
   private readonly anchors: AnchorFeed | undefined;
   private readonly bars: BarPublisher | undefined;
+  /** The bytes of the snapshot being written (see `checkpoint`), grown as needed. */
+  private snapshotScratch = Buffer.alloc(0);
   /** Wall time of the last flush that wrote every pending forming bar. */
   private lastFormingWriteMs: number;
   private stopped: Promise<void> | undefined;
@@ -294,7 +297,9 @@ export class Aggregator {
       const rows = w.takePending(formingDue);
       if (rows.length) output.push({ worker: w, rows });
       if (snapshot) {
-        checkpoints.push({ partition: w.partition, offset: w.nextOffset, worker: w, state: serializeState(w.state) });
+        // Costs what changed since the partition's last snapshot; the bytes are built later.
+        const { offset, pieces } = w.captureSnapshot();
+        checkpoints.push({ partition: w.partition, offset, worker: w, state: pieces });
       }
     }
     return { output, checkpoints };
@@ -314,11 +319,16 @@ export class Aggregator {
     await this.deadLetters.flush();
   }
 
+  /** One partition at a time (the shell awaits each): a partition's bytes are one memcpy, not all partitions' at once. */
   private async checkpoint(due: DueSnapshot): Promise<void> {
-    await this.snapshots.write(due.partition, due.offset, due.state);
+    // One reused buffer: checkpoints run one at a time and `write` is done with the bytes once it settles.
+    const size = piecesByteLength(due.state);
+    if (this.snapshotScratch.length < size) this.snapshotScratch = Buffer.allocUnsafeSlow(Math.ceil(size * 1.25));
+    const bytes = concatPieces(due.state, this.snapshotScratch);
+    await this.snapshots.write(due.partition, due.offset, bytes);
     due.worker.markCheckpointed(due.offset, this.now());
     this.o.metrics.snapshots.inc();
-    this.o.metrics.snapshotBytes.set({ partition: String(due.partition) }, due.state.length);
+    this.o.metrics.snapshotBytes.set({ partition: String(due.partition) }, bytes.length);
   }
 
   private trackMissing(output: FlushOutput): void {

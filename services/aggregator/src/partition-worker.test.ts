@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { EngineTrade } from '@cvd/engine';
+import { concatPieces, deserializeState, serializeState, type EngineTrade } from '@cvd/engine';
 import { decodeRecord } from './decode.js';
 import { PartitionWorker } from './partition-worker.js';
 import { encodeTrade } from '@cvd/schemas';
@@ -138,5 +138,24 @@ describe('PartitionWorker missing ids', () => {
     w.apply([trade(2, M0 + 1500)], 3n, 0);
     w.noteWritten(w.takePending());
     assert.equal(w.missingBars, 0);
+  });
+
+  test('a captured snapshot is the state at its offset, whatever is applied after the capture', () => {
+    const w = PartitionWorker.fresh(1, { graceMs: 1000 }, 0n, 0);
+    w.apply([trade(1, M0 + 1000), trade(2, M0 + 2000)], 2n, 1);
+    const first = w.captureSnapshot();
+    const firstText = serializeState(w.state);
+    w.apply([trade(3, M0 + 61_000), trade(4, M0 + 62_000, '3', true)], 5n, 2);
+    const second = w.captureSnapshot();
+    const secondText = serializeState(w.state);
+    w.apply([trade(5, M0 + 63_000)], 6n, 3);
+    assert.equal(first.offset, 2n);
+    assert.equal(second.offset, 5n);
+    assert.equal(concatPieces(first.pieces).toString('utf8'), firstText);
+    assert.equal(concatPieces(second.pieces).toString('utf8'), secondText);
+    // Restored from the second capture and given offset 5's record, it is the live state.
+    const restored = new PartitionWorker(1, deserializeState(concatPieces(second.pieces).toString('utf8')), second.offset, 3);
+    restored.apply([trade(5, M0 + 63_000)], 6n, 3);
+    assert.equal(serializeState(restored.state), serializeState(w.state));
   });
 });

@@ -1,4 +1,16 @@
-import { applyBatch, createState, expiresAt, setAnchor, type BarRow, type BatchResult, type EngineOptions, type EngineState, type EngineTrade } from '@cvd/engine';
+import {
+  applyBatch,
+  createState,
+  expiresAt,
+  setAnchor,
+  StateSerializer,
+  type BarRow,
+  type BatchResult,
+  type EngineOptions,
+  type EngineState,
+  type EngineTrade,
+  type StatePieces,
+} from '@cvd/engine';
 import { MissingIds } from './missing-ids.js';
 
 const rowKey = (r: BarRow): string => `${r.ts}|${r.market}|${r.symbol}`;
@@ -24,6 +36,8 @@ export class PartitionWorker {
   /** The partition's high watermark as last seen; the idle watermark waits until we reach it. */
   private knownHighWatermark = 0n;
   private readonly missing = new MissingIds();
+  /** Keeps every bar's serialised form: a snapshot re-serialises only what changed since the last one. */
+  private readonly serializer = new StateSerializer();
 
   constructor(
     readonly partition: number,
@@ -107,6 +121,9 @@ export class PartitionWorker {
 
   private keep(rows: readonly BarRow[]): void {
     for (const r of rows) this.pending.set(rowKey(r), r);
+    // Each batch serialises its own changed bars for the next snapshot, so a snapshot's capture
+    // is left with comparisons only (no long synchronous step every snapshot interval).
+    this.serializer.prepare(this.state, rows);
   }
 
   /**
@@ -145,6 +162,15 @@ export class PartitionWorker {
   snapshotDue(nowMs: number, intervalMs: number): boolean {
     if (this.#nextOffset <= this.#snapshotOffset) return false;
     return this.snapshotRequested || nowMs - this.lastSnapshotWallMs >= intervalMs;
+  }
+
+  /**
+   * The state as of now (the records below `nextOffset`), as pieces that later changes of the
+   * state do not touch: capture them synchronously with `nextOffset`, build the bytes with
+   * `concatPieces` when writing. Costs what changed since the previous capture.
+   */
+  captureSnapshot(): { offset: bigint; pieces: StatePieces } {
+    return { offset: this.#nextOffset, pieces: this.serializer.pieces(this.state) };
   }
 
   /** A snapshot covering the records below `offset` was written at `nowMs`. */

@@ -1,8 +1,13 @@
+import { promisify } from 'node:util';
+import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
 import { readLastRecords, Sender, type Kafka } from '@cvd/kafka';
 import { deserializeState, type EngineState } from '@cvd/engine';
 import type { Logger } from '@cvd/common';
 
 export const SNAPSHOT_FORMAT = 'cvd-aggregator-snapshot/1';
+
+const gzip = promisify(gzipCb);
+const gunzip = promisify(gunzipCb);
 
 export interface Snapshot {
   /** Next trades offset to process: the state reflects exactly the records below it. */
@@ -14,6 +19,11 @@ export interface Snapshot {
 /**
  * Partition snapshots in a compacted Kafka topic: the snapshot of trades partition p is the
  * newest record of state partition p, keyed `group|topic|p`. Restoring reads one record.
+ *
+ * The value is the engine state JSON, gzipped here (zlib's thread pool, off the event loop)
+ * and marked `content-encoding: gzip`, sent uncompressed: kafkajs then copies and checksums
+ * only the compressed bytes on the event loop, not the whole JSON. A value without the header
+ * (written by earlier versions, gzipped by Kafka) is plain JSON and restores as well.
  */
 export class SnapshotStore {
   private readonly sender: Sender;
@@ -22,7 +32,7 @@ export class SnapshotStore {
     private readonly kafka: Kafka,
     private readonly opts: { stateTopic: string; tradesTopic: string; groupId: string; logger: Logger },
   ) {
-    this.sender = new Sender(kafka, { compression: 'gzip' });
+    this.sender = new Sender(kafka, { compression: 'none' });
   }
 
   private key(partition: number): string {
@@ -34,13 +44,19 @@ export class SnapshotStore {
   }
 
   /** Rejects when Kafka does not acknowledge: the offset is then not committed and a later flush snapshots again. */
-  async write(partition: number, nextOffset: bigint, stateJson: string): Promise<void> {
+  async write(partition: number, nextOffset: bigint, stateJson: Buffer | string): Promise<void> {
+    const value = await gzip(typeof stateJson === 'string' ? Buffer.from(stateJson, 'utf8') : stateJson);
     await this.sender.send(this.opts.stateTopic, [
       {
         partition,
         key: this.key(partition),
-        value: Buffer.from(stateJson, 'utf8'),
-        headers: { format: SNAPSHOT_FORMAT, 'next-offset': nextOffset.toString(), 'trades-topic': this.opts.tradesTopic },
+        value,
+        headers: {
+          format: SNAPSHOT_FORMAT,
+          'content-encoding': 'gzip',
+          'next-offset': nextOffset.toString(),
+          'trades-topic': this.opts.tradesTopic,
+        },
       },
     ]);
   }
@@ -59,7 +75,8 @@ export class SnapshotStore {
         continue;
       }
       try {
-        out.set(partition, { nextOffset: BigInt(next), state: deserializeState(rec.value.toString('utf8')), bytes: rec.value.length });
+        const json = rec.headers['content-encoding']?.toString() === 'gzip' ? await gunzip(rec.value) : rec.value;
+        out.set(partition, { nextOffset: BigInt(next), state: deserializeState(json.toString('utf8')), bytes: json.length });
       } catch (err) {
         this.opts.logger.error({ err, partition }, 'snapshot is corrupt; starting this partition from the beginning');
       }

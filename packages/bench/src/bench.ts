@@ -225,7 +225,10 @@ export function targets(r: BenchReport): BenchReport['targets'] {
       const worst = Math.max(...loops.map(([, e]) => stall(e)));
       out.push({ target: loopTarget, value: `${worst} ms worst (${loops.map(([k, e]) => `${k} ${stall(e)}`).join(', ')})`, met: worst <= 10 });
     } else na(loopTarget, 'no event-loop metrics scraped');
-    out.push({ target: 'forming bar visible in QuestDB ≤ 1.5 s (p99)', value: `${l.tradeToVisibleMs.p99} ms`, met: l.tradeToVisibleMs.p99 <= 1500 });
+    // Forming bars reach QuestDB every AGGREGATOR_FORMING_WRITE_INTERVAL (issue 11: live charts
+    // get them pushed); the old 1.5 s allowance is kept on top of that cadence.
+    const visibleMs = FORMING_WRITE_INTERVAL_MS + 1500;
+    out.push({ target: `forming bar visible in QuestDB ≤ forming-write interval + 1.5 s = ${visibleMs / 1000} s (p99)`, value: `${l.tradeToVisibleMs.p99} ms`, met: l.tradeToVisibleMs.p99 <= visibleMs });
     const worst = Math.max(...l.finalAfterMinuteEndMs.map((f) => f.ms));
     out.push({ target: `final bar ≤ grace + 1 s = ${(l.graceMs + 1000) / 1000} s after the minute`, value: l.finalAfterMinuteEndMs.length ? `${worst} ms (worst of ${l.finalAfterMinuteEndMs.length})` : 'no minute closed', met: l.finalAfterMinuteEndMs.length ? worst <= l.graceMs + 1000 : null });
   } else {

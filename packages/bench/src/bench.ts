@@ -99,7 +99,8 @@ export function machine(): Record<string, unknown> {
   };
 }
 
-async function acquireStack(o: BenchOptions): Promise<{ ref: StackRef; owned?: OwnedTestStack }> {
+/** The stack a run measures: the one `cvd stack up` started (`useRunning`), or a throw-away one on free ports. */
+export async function acquireStack(o: Pick<BenchOptions, 'useRunning' | 'say'>): Promise<{ ref: StackRef; owned?: OwnedTestStack }> {
   if (o.useRunning) {
     const s = readState(defaultStackDir(findRepoRoot()));
     if (!s) throw new Error('--use-running but no stack is running: start one with `npx cvd stack up`');

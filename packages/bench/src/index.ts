@@ -1,4 +1,4 @@
-export { runBench, renderReport, defaultOptions, targets, table, machine, PHASES, type Phase, type BenchOptions, type BenchReport } from './bench.js';
+export { runBench, acquireStack, renderReport, defaultOptions, targets, table, machine, PHASES, type Phase, type BenchOptions, type BenchReport } from './bench.js';
 export { runThroughput } from './phase-throughput.js';
 export { runLatency } from './phase-latency.js';
 export { runStartup } from './phase-startup.js';
@@ -10,3 +10,5 @@ export { parsePrometheus, sumMetric, histogramBuckets } from './prom.js';
 export { percentiles, quantileSorted, histogramQuantile, sumBuckets, peakRate, rates } from './stats.js';
 export { hotFunctions, summariseProfiles } from './profile.js';
 export { SseParser, subscribeSse, type SseEvent, type SseSubscription } from './sse.js';
+export { runSoak, renderSoak, type SoakOptions, type SoakResult } from './soak.js';
+export { soakSizes, rssVerdict, parseDuration, DEFAULT_RSS_BOUND, type RssBound, type RssVerdict, type SoakSizes } from './soak-verdict.js';

@@ -9,6 +9,7 @@ import { statusCommand } from './commands/status.js';
 import { tailCommand } from './commands/tail.js';
 import { symbolsCommand } from './commands/symbols.js';
 import { benchCommand } from './commands/bench.js';
+import { soakCommand } from './commands/soak.js';
 import { CliUsageError } from './env.js';
 
 export const HELP = `cvd — real-time CVD pipeline for Binance
@@ -27,6 +28,7 @@ Commands:
   tail [M:S…]                  live CVD per symbol in the terminal, from the web service's stream (Ctrl-C to stop)
   status                       components, consumer lag, ingest gaps, last bar per symbol
   bench [--quick]              benchmark the whole pipeline (throughput, latency, CPU, RSS)
+  soak [--duration 10m]        run the whole pipeline with rotations and disconnects, then check bars and memory
 
 Run \`cvd <command> --help\` for a command's options.
 `;
@@ -62,6 +64,8 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
         return await statusCommand(rest, { out, err: errOut });
       case 'bench':
         return await benchCommand(rest, { out, err: errOut });
+      case 'soak':
+        return await soakCommand(rest, { out, err: errOut });
       case undefined:
       case '--help':
       case '-h':

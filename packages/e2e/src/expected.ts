@@ -50,3 +50,48 @@ export function asTableRow(r: BarRow): Record<string, unknown> {
   const { recovered: _pathDependent, ...row } = barAsTableRow(r);
   return row;
 }
+
+/**
+ * The expected bars of a long run, computed as trades are published instead of in one batch at
+ * the end (a soak publishes millions): the same engine, fed in publish order, holding only the
+ * revision horizon. The engine is batch-independent (property-tested), so the result equals
+ * {@link expectedBars} of all trades fed. Feed trades whose times lag the newest fed trade by at
+ * most `lagMs` (default 2 minutes); older ones would fall out of the horizon and are refused.
+ */
+export class IncrementalExpected {
+  private readonly state;
+  private readonly latest = new Map<string, BarRow>();
+  private maxT = Number.NEGATIVE_INFINITY;
+  private fed = 0;
+
+  constructor(private readonly graceMs: number, private readonly lagMs = 2 * MINUTE) {
+    this.state = createState({ graceMs, horizonMs: lagMs + 5 * MINUTE });
+  }
+
+  /** Trades fed so far. */
+  get trades(): number {
+    return this.fed;
+  }
+
+  feed(trades: readonly EngineTrade[]): void {
+    if (trades.length === 0) return;
+    for (const t of trades) if (t.tradeTimeMs > this.maxT) this.maxT = t.tradeTimeMs;
+    const r = applyBatch(this.state, trades, this.maxT - this.lagMs);
+    if (r.rejected.length > 0) {
+      const first = r.rejected[0]!;
+      throw new Error(`IncrementalExpected: ${r.rejected.length} trade(s) refused (${first.reason}: ${first.detail}); feed trades within ${this.lagMs} ms of the newest`);
+    }
+    this.fed += trades.length;
+    this.keep(r.upserts);
+  }
+
+  /** Every bar, final, sorted by market, symbol, ts (call once, after the last feed). */
+  finish(): BarRow[] {
+    if (Number.isFinite(this.maxT)) this.keep(applyBatch(this.state, [], this.maxT + 10 * MINUTE + this.graceMs).upserts);
+    return [...this.latest.values()].sort((a, b) => a.market.localeCompare(b.market) || a.symbol.localeCompare(b.symbol) || a.ts - b.ts);
+  }
+
+  private keep(rows: readonly BarRow[]): void {
+    for (const row of rows) this.latest.set(`${row.ts}|${row.market}|${row.symbol}`, row);
+  }
+}

@@ -10,11 +10,11 @@ const series = (fromMs: number, toMs: number, everyMs: number, mb: (t: number) =
 };
 
 test('soakSizes: CI size shortens the horizon, a 2-hour run keeps the default; warm-up rule and its bound', () => {
-  assert.deepEqual(soakSizes(10 * MINUTE_MS), { durationMs: 600_000, horizonMs: 120_000, warmupMs: 180_000 });
+  assert.deepEqual(soakSizes(10 * MINUTE_MS), { durationMs: 600_000, horizonMs: 120_000, warmupMs: 300_000 });
   assert.deepEqual(soakSizes(120 * MINUTE_MS), { durationMs: 7_200_000, horizonMs: 600_000, warmupMs: 900_000 });
-  assert.deepEqual(soakSizes(4 * MINUTE_MS), { durationMs: 240_000, horizonMs: 120_000, warmupMs: 180_000 });
+  assert.deepEqual(soakSizes(6 * MINUTE_MS), { durationMs: 360_000, horizonMs: 120_000, warmupMs: 300_000 });
   assert.equal(soakSizes(10 * MINUTE_MS, { warmupMs: 60_000 }).warmupMs, 60_000);
-  assert.throws(() => soakSizes(3 * MINUTE_MS), /warm-up \(180 s\) must be shorter than the run \(180 s\)/);
+  assert.throws(() => soakSizes(5 * MINUTE_MS), /warm-up \(300 s\) must be shorter than the run \(300 s\)/);
 });
 
 test('rssVerdict: a plateau passes, a leak past the bound fails, the slope shows the leak', () => {

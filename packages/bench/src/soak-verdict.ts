@@ -16,12 +16,14 @@ export interface SoakSizes {
 /**
  * Defaults from the duration: a long run (≥ 1 h) keeps the aggregator's default 10-minute
  * horizon; a short one (CI: 10 minutes) shortens it to 2 minutes so the state reaches its
- * plateau early and what follows can be judged. The warm-up is the horizon plus 1 minute or
- * 30 % of the run, whichever is longer, capped at 15 minutes.
+ * plateau early and what follows can be judged. The warm-up is the horizon plus 3 minutes or
+ * 30 % of the run, whichever is longer, capped at 15 minutes (a 10-minute soak measured the
+ * aggregator's RSS flattening about 3 minutes after its horizon: the grace, snapshots and V8's
+ * old space settle after the state does).
  */
 export function soakSizes(durationMs: number, overrides: { horizonMs?: number; warmupMs?: number } = {}): SoakSizes {
   const horizonMs = overrides.horizonMs ?? (durationMs >= 60 * MINUTE_MS ? 10 * MINUTE_MS : 2 * MINUTE_MS);
-  const warmupMs = overrides.warmupMs ?? Math.min(15 * MINUTE_MS, Math.max(horizonMs + MINUTE_MS, Math.round(durationMs * 0.3)));
+  const warmupMs = overrides.warmupMs ?? Math.min(15 * MINUTE_MS, Math.max(horizonMs + 3 * MINUTE_MS, Math.round(durationMs * 0.3)));
   if (warmupMs >= durationMs) throw new RangeError(`the warm-up (${warmupMs / 1000} s) must be shorter than the run (${durationMs / 1000} s)`);
   return { durationMs, horizonMs, warmupMs };
 }

@@ -1,6 +1,6 @@
 /**
  * The soak at its CI size: the whole pipeline for 10 minutes (CI=true; `CVD_SOAK_DURATION`
- * overrides, 4 minutes otherwise) at 1,000 aggTrades/s over 300 symbols, ingest rotating its
+ * overrides, 6 minutes otherwise) at 1,000 aggTrades/s over 300 symbols, ingest rotating its
  * connections every 3 minutes and random disconnects every ~90 s; then the bar table must equal
  * the ground truth and no service's RSS may have grown past its bound after the warm-up.
  * The documented long run is `cvd soak --duration 2h` (docs/BENCHMARKS.md).
@@ -11,7 +11,7 @@ import { getTestStack } from '@cvd/test-kit';
 import { renderSoak, runSoak } from './soak.js';
 import { parseDuration } from './soak-verdict.js';
 
-const durationMs = parseDuration(process.env.CVD_SOAK_DURATION ?? (process.env.CI === 'true' ? '10m' : '4m'));
+const durationMs = parseDuration(process.env.CVD_SOAK_DURATION ?? (process.env.CI === 'true' ? '10m' : '6m'));
 
 test(`soak: ${durationMs / 60_000} min of the whole pipeline with rotations and random disconnects — exact bars, bounded RSS`, { timeout: durationMs + 10 * 60_000 }, async () => {
   const stack = await getTestStack();

@@ -23,7 +23,7 @@ Options:
   --disconnect-mean D  mean time between random disconnects (default 90s)
   --horizon D          the aggregator's revision horizon (default 10m for runs of 1h or more,
                        2m for shorter ones so its state plateaus early)
-  --warmup D           not judged for memory (default: horizon + 1m or 30 % of the run,
+  --warmup D           not judged for memory (default: horizon + 3m or 30 % of the run,
                        whichever is longer, at most 15m)
   --rss-pct P          RSS bound: percent over the warm-up level (default ${DEFAULT_RSS_BOUND.pct})
   --rss-mb M           RSS bound: MB over that (default ${DEFAULT_RSS_BOUND.mb})

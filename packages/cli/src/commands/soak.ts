@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { acquireStack, DEFAULT_RSS_BOUND, parseDuration, renderSoak, runSoak } from '@cvd/bench';
 import { CliUsageError } from '../env.js';
+import { parsePositiveInt as positiveInt } from './data-args.js';
 
 export const SOAK_HELP = `Usage: cvd soak [options]
 
@@ -31,13 +32,6 @@ Options:
   --json FILE          also write the full result as JSON
   --use-running        use the stack of \`cvd stack up\` (own soak.* topics and table)
 `;
-
-function positiveInt(name: string, v: string | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n <= 0) throw new CliUsageError(`--${name} must be a positive whole number, got "${v}"`);
-  return n;
-}
 
 function duration(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -75,6 +69,9 @@ export async function soakCommand(argv: string[], io: { out: (s: string) => void
   const rssPct = str('rss-pct') === undefined ? DEFAULT_RSS_BOUND.pct : Number(str('rss-pct'));
   if (!(rssPct >= 0)) throw new CliUsageError(`--rss-pct must be a number ≥ 0, got "${str('rss-pct')}"`);
   const rssMb = positiveInt('rss-mb', str('rss-mb'), DEFAULT_RSS_BOUND.mb);
+  const rate = positiveInt('rate', str('rate'), 1000);
+  const symbols = positiveInt('symbols', str('symbols'), 300);
+  const seed = positiveInt('seed', str('seed'), 7);
   const { ref, owned } = await acquireStack({ useRunning: values['use-running'] === true, say: io.out });
   const stopOnSignal = (): void => void owned?.stop().finally(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
@@ -82,9 +79,9 @@ export async function soakCommand(argv: string[], io: { out: (s: string) => void
     const result = await runSoak({
       stack: ref,
       durationMs,
-      rate: positiveInt('rate', str('rate'), 1000),
-      symbols: positiveInt('symbols', str('symbols'), 300),
-      seed: positiveInt('seed', str('seed'), 7),
+      rate,
+      symbols,
+      seed,
       rssBound: { pct: rssPct, mb: rssMb },
       ...(rotationMs ? { rotationMs } : {}),
       ...(disconnectMeanMs ? { disconnectMeanMs } : {}),

@@ -17,6 +17,7 @@ export {
   refusedDeadLetter,
   type RefusalReason,
 } from './refusal.js';
+export { deadLetterOnRefusal, type DeadLetterOnRefusalOptions, type RefusalOutcome } from './refusal-handler.js';
 export { idempotentProducer, Sender, type SendMessage } from './sender.js';
 export {
   awaitWithHeartbeat,

@@ -73,16 +73,18 @@ test('records over max.message.bytes are refused alone (too-large) and dead-lett
   const dlq = await smallTopic('refusal.dlq');
   const rejected: { topic: string; reason: RefusalReason; bytes: number }[] = [];
   const dropped: QueuedRecord[] = [];
-  const producer: BatchingProducer = new BatchingProducer(kafka, {
+  const producer = new BatchingProducer(kafka, {
     logger,
     lingerMs: 50,
     onRejected: (records, reason) => {
+      const follow: QueuedRecord[] = [];
       for (const r of records) {
         rejected.push({ topic: r.topic, reason, bytes: r.message.value?.length ?? 0 });
         const dead = refusedDeadLetter(r.topic, r.message, reason, { isDeadLetter: r.topic === dlq });
         if (dead === undefined) dropped.push(r);
-        else producer.enqueue(dlq, [dead]);
+        else follow.push({ topic: dlq, message: dead });
       }
+      return follow;
     },
   });
   producers.push(producer);

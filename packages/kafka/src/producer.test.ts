@@ -77,7 +77,7 @@ test('a refused batch is halved until the refused record is alone; it goes to on
   // The broker refuses any send holding a value of 999 bytes.
   const kafka = fakeKafka(sends, (ms) => (ms.some((m) => m.value?.length === 999) ? brokerRefusal('MESSAGE_TOO_LARGE') : undefined), producers);
   const rejected: { records: readonly QueuedRecord[]; reason: RefusalReason }[] = [];
-  const p = new BatchingProducer(kafka, { logger: silent, lingerMs: 1, onRejected: (records, reason) => rejected.push({ records, reason }) });
+  const p = new BatchingProducer(kafka, { logger: silent, lingerMs: 1, onRejected: (records, reason) => void rejected.push({ records, reason }) });
   const sizes = [1, 2, 3, 999, 5, 6, 7, 999, 9];
   p.enqueue('t', sizes.map((n) => ({ key: 'k', value: Buffer.alloc(n) })));
   await p.flush();
@@ -98,7 +98,7 @@ test('a topic-wide refusal rejects a one-topic batch at once (no record-by-recor
     return brokerRefusal('TOPIC_AUTHORIZATION_FAILED');
   });
   const rejected: [number, RefusalReason][] = [];
-  const p = new BatchingProducer(kafka, { logger: silent, lingerMs: 1, onRejected: (records, reason) => rejected.push([records.length, reason]) });
+  const p = new BatchingProducer(kafka, { logger: silent, lingerMs: 1, onRejected: (records, reason) => void rejected.push([records.length, reason]) });
   p.enqueue('t', Array.from({ length: 50 }, () => ({ key: 'k', value: Buffer.alloc(5) })));
   await p.flush();
   assert.deepEqual(rejected, [[50, 'not-authorised']]);

@@ -46,10 +46,11 @@ export interface BatchingProducerOptions {
   /**
    * Records Kafka refused for good (`reason`, see `REFUSAL_REASONS`), after the batch was split
    * to isolate them: usually one record (several when the reason holds for a whole topic). They
-   * are off the queue; the callback may enqueue a dead letter for them (`refusedDeadLetter`).
-   * Without a callback they are logged at error and dropped.
+   * are off the queue. What the callback returns is queued (also while `close()` drains): e.g. a
+   * dead letter for them (`refusedDeadLetter`). Without a callback they are logged at error and
+   * dropped.
    */
-  onRejected?: (records: readonly QueuedRecord[], reason: RefusalReason, err: unknown) => void;
+  onRejected?: (records: readonly QueuedRecord[], reason: RefusalReason, err: unknown) => readonly QueuedRecord[] | void;
   /** Called once when the producer gave up (see `giveUpAfterMs`): the service should report it and exit non-zero. */
   onGiveUp?: (err: KafkaError) => void;
 }
@@ -190,8 +191,9 @@ export class BatchingProducer {
       if (err instanceof Abandoned) return;
       if (err instanceof KafkaError && err.code === 'send-timeout') {
         this.failure = err;
-        this.opts.logger.error({ err, unsent: this.queue.length }, err.message);
-        this.opts.onGiveUp?.(err);
+        // With a callback, the caller reports it (the service's one line before it exits).
+        if (this.opts.onGiveUp) this.opts.onGiveUp(err);
+        else this.opts.logger.error({ err, unsent: this.queue.length }, err.message);
         return;
       }
       throw err;
@@ -223,7 +225,8 @@ export class BatchingProducer {
 
   private reject(records: readonly QueuedRecord[], refused: Refusal): void {
     if (this.opts.onRejected) {
-      this.opts.onRejected(records, refused.reason, refused.err);
+      const follow = this.opts.onRejected(records, refused.reason, refused.err);
+      if (follow) this.queue.push(...follow);
       return;
     }
     this.opts.logger.error(

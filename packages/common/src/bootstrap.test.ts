@@ -139,3 +139,20 @@ test('a stop that fails still closes the ops server, and exits 1', async () => {
   assert.equal(await proc.exited, EXIT_CODES.failure);
   await assert.rejects(fetch(`${url}/health`));
 });
+
+test('fail(err) from a running service: one fatal line with the message, the stop runs, exit 1', async () => {
+  let stops = 0;
+  let fail: ((err: Error) => void) | undefined;
+  const { proc, logs } = setup(async (ctx) => {
+    fail = ctx.fail;
+    return { stop: async () => void stops++ };
+  });
+  while (fail === undefined) await new Promise((r) => setTimeout(r, 5));
+  fail(new Error('Kafka sends failed for 180 s (last error: ECONNREFUSED); giving up after 180 s'));
+  fail(new Error('a second failure is ignored'));
+  assert.equal(await proc.exited, EXIT_CODES.failure);
+  assert.equal(stops, 1);
+  const fatal = logs.lines().filter((l) => l.level === 'fatal' || l.level === 60);
+  assert.equal(fatal.length, 1, 'one fatal line');
+  assert.match(String(fatal[0]?.msg), /^Kafka sends failed for 180 s .*: exiting \(code 1\) so that the supervisor restarts the service$/);
+});

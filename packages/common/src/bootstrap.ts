@@ -25,6 +25,12 @@ export interface ServiceContext<E> {
   readonly logger: Logger;
   /** The registry `/metrics` serves; the service registers its metrics on it. */
   readonly registry: Registry;
+  /**
+   * A failure the service cannot recover from while it runs (e.g. Kafka sends failing past the
+   * give-up time): logs one `fatal` line with the error's message, stops the service (bounded)
+   * and exits {@link EXIT_CODES.failure} (1), so the supervisor restarts it.
+   */
+  readonly fail: (err: Error) => void;
 }
 
 /** A started service, as the bootstrap drives it. */
@@ -54,7 +60,7 @@ export interface ServiceDefinition<S extends z.ZodType<ServiceEnvBase>, R extend
   readonly ops: (env: z.output<S>) => OpsEndpoint;
   /** Connects and starts working; the ops server starts once this resolved. */
   readonly start: (context: ServiceContext<z.output<S>>) => Promise<R>;
-  /** A stop taking longer is abandoned (exit 1). @defaultValue 30_000 */
+  /** A stop taking longer is abandoned (exit 1). @defaultValue 10_000 (`DEFAULT_STOP_TIMEOUT_MS`) */
   readonly stopTimeoutMs?: number;
 }
 
@@ -118,13 +124,20 @@ export function bootService<S extends z.ZodType<ServiceEnvBase>, R extends Runni
   const registry = createMetricsRegistry(definition.name);
   let running: R | undefined;
   let ops: OpsServer | undefined;
+  let failed = false;
+  const fail = (err: Error): void => {
+    if (failed) return;
+    failed = true;
+    logger.fatal({ err }, `${err.message}: exiting (code ${EXIT_CODES.failure}) so that the supervisor restarts the service`);
+    void handle.shutdown(`failure: ${err.message}`, EXIT_CODES.failure);
+  };
 
   const handle = runService({
     logger,
     process: proc,
     ...(definition.stopTimeoutMs === undefined ? {} : { stopTimeoutMs: definition.stopTimeoutMs }),
     start: async () => {
-      const service = await definition.start({ env, logger, registry });
+      const service = await definition.start({ env, logger, registry, fail });
       running = service;
       const endpoint = definition.ops(env);
       ops = await startOpsServer({

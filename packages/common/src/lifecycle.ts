@@ -36,7 +36,11 @@ export interface RunServiceOptions {
    * once, also after a failed start (to release what was half-opened).
    */
   readonly stop: () => void | Promise<void>;
-  /** A stop taking longer than this is abandoned with exit code 1. @defaultValue 30_000 */
+  /**
+   * A stop taking longer than this is abandoned with exit code 1 — whatever Kafka and QuestDB
+   * do, a service is gone within this bound of SIGTERM/SIGINT (what was not flushed or committed
+   * is consumed again at the next start). @defaultValue 10_000
+   */
   readonly stopTimeoutMs?: number;
   /** @defaultValue the real `process` */
   readonly process?: ProcessLike;
@@ -48,6 +52,9 @@ export interface ServiceHandle {
   /** Stops (once), then exits with `exitCode` (one of {@link EXIT_CODES}). Every call returns the same promise. */
   shutdown(reason: string, exitCode?: ExitCode): Promise<void>;
 }
+
+/** Default bound of a service's stop (see {@link RunServiceOptions.stopTimeoutMs}): 10 s. */
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
 export const LIFECYCLE_ERROR_CODES = ['already-running', 'stop-timeout'] as const;
 export class LifecycleError extends CvdError<(typeof LIFECYCLE_ERROR_CODES)[number]> {}
@@ -69,7 +76,7 @@ export function runService(options: RunServiceOptions): ServiceHandle {
   }
   installed.add(proc);
   const { logger } = options;
-  const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+  const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
   let shuttingDown: Promise<void> | undefined;
 
   const onSignal = (...args: unknown[]): void => {

@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { ConfigError, envBoolean, envList } from '@cvd/common';
+import { ConfigError, envBoolean, envDuration, envList } from '@cvd/common';
 import type { KafkaSettings } from './client.js';
 import { DEFAULT_TOPICS } from './topics.js';
+import { DEFAULT_GIVE_UP_AFTER_MS } from './producer.js';
 
 /**
  * Kafka variables every service reads (merge into the service's zod object):
  * `KAFKA_BROKERS` (127.0.0.1:9092), `KAFKA_SSL` (false), `KAFKA_SASL_MECHANISM`
  * (plain | scram-sha-256 | scram-sha-512), `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`,
  * `TOPIC_TRADES`, `TOPIC_SYMBOLS`, `TOPIC_DEADLETTER`, `TOPIC_AGGREGATOR_STATE`, `TOPIC_BARS`,
- * `TRADES_PARTITIONS` (12).
+ * `TRADES_PARTITIONS` (12), `KAFKA_SEND_GIVE_UP` (3m).
  */
 export const kafkaEnvShape = {
   KAFKA_BROKERS: envList({ min: 1 }).default(['127.0.0.1:9092']),
@@ -22,6 +23,11 @@ export const kafkaEnvShape = {
   TOPIC_AGGREGATOR_STATE: z.string().min(1).default(DEFAULT_TOPICS.aggregatorState),
   TOPIC_BARS: z.string().min(1).default(DEFAULT_TOPICS.bars),
   TRADES_PARTITIONS: z.coerce.number().int().min(1).max(10_000).default(12),
+  /**
+   * How long a producer retries failing sends (broker down, no leader, timeouts) without one
+   * acknowledged send before the service gives up and exits non-zero (its supervisor restarts it).
+   */
+  KAFKA_SEND_GIVE_UP: envDuration().default(DEFAULT_GIVE_UP_AFTER_MS),
 };
 
 const kafkaEnvObject = z.object(kafkaEnvShape);

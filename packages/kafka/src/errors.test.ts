@@ -4,14 +4,14 @@ import { ConfigError, CvdError, isRetriable } from '@cvd/common';
 import { kafkaSettingsFromEnv, type KafkaEnv } from './env.js';
 import { KAFKA_ERROR_CODES, KafkaError } from './errors.js';
 
-test('KafkaError is a CvdError with kebab-case codes; only a timeout is retriable', () => {
+test('KafkaError is a CvdError with kebab-case codes; only timeouts are retriable', () => {
   for (const code of KAFKA_ERROR_CODES) {
     assert.match(code, /^[a-z]+(-[a-z]+)*$/);
     const err = new KafkaError(code, 'x', { cause: new Error('inner') });
     assert.ok(err instanceof CvdError);
     assert.equal(err.name, 'KafkaError');
     assert.ok(err.cause instanceof Error);
-    assert.equal(isRetriable(err), code === 'timeout');
+    assert.equal(isRetriable(err), code === 'timeout' || code === 'send-timeout');
   }
 });
 

@@ -10,10 +10,16 @@ export const KAFKA_ERROR_CODES = [
   'not-connected',
   /** A bounded read (the tail of a topic) did not finish in time: the broker may be slow. */
   'timeout',
+  /**
+   * Sends kept failing with retriable errors (broker down, no leader, timeouts) for longer than
+   * the producer's give-up time: the service reports it and exits non-zero so its supervisor
+   * restarts it.
+   */
+  'send-timeout',
 ] as const;
 export type KafkaErrorCode = (typeof KAFKA_ERROR_CODES)[number];
 
-const RETRIABLE: Readonly<Record<KafkaErrorCode, boolean>> = { 'not-connected': false, timeout: true };
+const RETRIABLE: Readonly<Record<KafkaErrorCode, boolean>> = { 'not-connected': false, timeout: true, 'send-timeout': true };
 
 /** An error of `@cvd/kafka`; `retriable` follows from the code. */
 export class KafkaError extends CvdError<KafkaErrorCode> {

@@ -2,6 +2,7 @@ import { RateLimitedLog, type Logger } from '@cvd/common';
 import { concatPieces, minuteOf, piecesByteLength, type BarRow, type BatchResult, type EngineOptions, type EngineTrade, type StatePieces } from '@cvd/engine';
 import {
   BatchingProducer,
+  deadLetterOnRefusal,
   PartitionedConsumer,
   topicOffsets,
   type ConsumedRecord,
@@ -41,6 +42,10 @@ export interface AggregatorCoreOptions {
   maxPendingRows: number;
   /** @defaultValue 30000 */
   sessionTimeoutMs?: number;
+  /** Dead-letter sends failing this long (retriable errors, no acknowledged send) are given up: `onFatal`. @defaultValue 180000 */
+  kafkaSendGiveUpMs?: number;
+  /** A failure the aggregator cannot recover from while running (the dead-letter producer gave up): exit non-zero. */
+  onFatal?: (err: Error) => void;
   now?: () => number;
 }
 
@@ -94,7 +99,19 @@ export class Aggregator {
   constructor(private readonly o: AggregatorCoreOptions) {
     this.now = o.now ?? Date.now;
     this.snapshots = new SnapshotStore(o.kafka, { stateTopic: o.topics.state, tradesTopic: o.topics.trades, groupId: o.groupId, logger: o.logger });
-    this.deadLetters = new BatchingProducer(o.kafka, { logger: o.logger.child({ component: 'dead-letters' }), lingerMs: 20 });
+    const dlLogger = o.logger.child({ component: 'dead-letters' });
+    this.deadLetters = new BatchingProducer(o.kafka, {
+      logger: dlLogger,
+      lingerMs: 20,
+      ...(o.kafkaSendGiveUpMs === undefined ? {} : { giveUpAfterMs: o.kafkaSendGiveUpMs }),
+      // A dead letter Kafka refuses is truncated once, then dropped (counted): never retried.
+      onRejected: deadLetterOnRefusal({
+        deadLetterTopic: o.topics.deadLetter,
+        logger: dlLogger,
+        count: (topic, reason, outcome) => o.metrics.producerRefused.inc({ topic, reason, outcome }),
+      }),
+      ...(o.onFatal ? { onGiveUp: o.onFatal } : {}),
+    });
     this.rl = new RateLimitedLog(o.logger, { intervalMs: 10_000 });
     this.lastFormingWriteMs = this.now();
     this.bars = o.barStream

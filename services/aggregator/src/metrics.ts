@@ -15,6 +15,12 @@ export function aggregatorMetrics(registry: Registry, options: { latency?: boole
     lateRevisions: new Counter({ name: 'cvd_aggregator_late_revisions_total', help: 'late aggTrades that revised a final bar', registers: [registry] }),
     lateBeyondHorizon: new Counter({ name: 'cvd_aggregator_late_beyond_horizon_total', help: 'aggTrades older than the revision horizon (dead-lettered)', registers: [registry] }),
     deadLetters: new Counter({ name: 'cvd_aggregator_dead_letters_total', help: 'records sent to the dead-letter topic', labelNames: ['reason'], registers: [registry] }),
+    producerRefused: new Counter({
+      name: 'cvd_aggregator_producer_refused_total',
+      help: 'dead letters Kafka refused for good, by topic, reason (too-large | invalid-record | not-authorised | invalid-topic) and outcome (truncated | dropped)',
+      labelNames: ['topic', 'reason', 'outcome'],
+      registers: [registry],
+    }),
     barsWritten: new Counter({ name: 'cvd_aggregator_bars_written_total', help: 'bar rows acknowledged by QuestDB', registers: [registry] }),
     writeFailures: new Counter({ name: 'cvd_aggregator_questdb_write_failures_total', help: 'failed QuestDB writes (retried)', registers: [registry] }),
     flushSeconds: new Histogram({ name: 'cvd_aggregator_flush_seconds', help: 'time to write a flush to QuestDB', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),

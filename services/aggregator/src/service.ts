@@ -23,6 +23,8 @@ export interface StartAggregatorOptions {
   readonly logger: Logger;
   /** Where the metrics are registered. @defaultValue a fresh `createMetricsRegistry('aggregator')` */
   readonly registry?: Registry;
+  /** `bootService`'s `fail`: a failure the aggregator cannot recover from while running (log, stop, exit 1). */
+  readonly fail?: (err: Error) => void;
 }
 
 /** Creates the bar table, waiting (with the project's one retry policy) for QuestDB to come up. */
@@ -67,6 +69,8 @@ export async function startAggregator(options: StartAggregatorOptions): Promise<
     idleAfterMs: env.AGGREGATOR_IDLE_AFTER,
     maxPendingRows: env.AGGREGATOR_MAX_PENDING_ROWS,
     sessionTimeoutMs: env.AGGREGATOR_SESSION_TIMEOUT,
+    kafkaSendGiveUpMs: env.KAFKA_SEND_GIVE_UP,
+    ...(options.fail ? { onFatal: options.fail } : {}),
   });
   await aggregator.start();
   logger.info({ group: env.AGGREGATOR_GROUP_ID, table: env.AGGREGATOR_BAR_TABLE, topics }, 'aggregator started');

@@ -59,6 +59,10 @@ export interface ConfigServiceOptions {
   readonly now?: () => number;
   /** How long an admin request waits for Kafka before answering 202 (queued). @defaultValue 10_000 */
   readonly publishTimeoutMs?: number;
+  /** `KAFKA_SEND_GIVE_UP`: symbols sends failing this long (retriable errors) are given up. @defaultValue 180000 */
+  readonly kafkaSendGiveUpMs?: number;
+  /** `bootService`'s `fail`: called when the producer gave up (log, stop, exit 1). */
+  readonly onFatal?: (err: Error) => void;
 }
 
 export interface ConfigServiceStatus {
@@ -286,7 +290,15 @@ export async function startConfigService(options: ConfigServiceOptions): Promise
     now,
     logger,
   });
-  const topic = await SymbolsTopic.open({ kafka: options.kafka, topics: options.topics, tradesPartitions: options.tradesPartitions ?? 12, logger, metrics });
+  const topic = await SymbolsTopic.open({
+    kafka: options.kafka,
+    topics: options.topics,
+    tradesPartitions: options.tradesPartitions ?? 12,
+    logger,
+    metrics,
+    ...(options.kafkaSendGiveUpMs === undefined ? {} : { giveUpAfterMs: options.kafkaSendGiveUpMs }),
+    ...(options.onFatal ? { onFatal: options.onFatal } : {}),
+  });
   const file = new SymbolFileSource({ path: resolve(options.file), label: options.file, maxBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, logger, metrics });
   const selectors = new SelectorResolver(exchange, metrics, logger);
   const reconciler = new Reconciler({ topic, file, selectors, metrics, logger, now });

@@ -51,6 +51,7 @@ export function optionsFromEnv(env: ConfigEnv): Omit<ConfigServiceOptions, 'logg
     kafka: kafkaSettingsFromEnv(env, 'cvd-config'),
     topics: topicNamesFromEnv(env),
     tradesPartitions: env.TRADES_PARTITIONS,
+    kafkaSendGiveUpMs: env.KAFKA_SEND_GIVE_UP,
     restUrls: { spot: env.BINANCE_SPOT_REST_URL, usdm: env.BINANCE_USDM_REST_URL, coinm: env.BINANCE_COINM_REST_URL },
     admin: { host: env.CONFIG_ADMIN_HOST, port: env.CONFIG_ADMIN_PORT, token: env.CONFIG_ADMIN_TOKEN },
     ops: { host: env.OPS_HOST, port: env.OPS_PORT },

@@ -14,5 +14,5 @@ bootService({
   envSchema: configEnvSchema,
   ops: (env) => ({ host: env.OPS_HOST, port: env.OPS_PORT }),
   // The bootstrap serves /health and /metrics: the service serves none itself.
-  start: ({ env, logger, registry }) => startConfigService({ ...optionsFromEnv(env), ops: null, logger, registry }),
+  start: ({ env, logger, registry, fail }) => startConfigService({ ...optionsFromEnv(env), ops: null, logger, registry, onFatal: fail }),
 });

@@ -11,6 +11,7 @@ export interface ConfigMetrics {
   readonly selectorFailures: Counter<'market'>;
   readonly adminRequests: Counter<'method' | 'route' | 'status'>;
   readonly kafkaSendErrors: Counter;
+  readonly producerRefused: Counter<'topic' | 'reason'>;
 }
 
 /** The service's metrics, registered on `registry` (names prefixed `cvd_config_`). */
@@ -55,6 +56,12 @@ export function createConfigMetrics(registry: Registry): ConfigMetrics {
       labelNames: ['method', 'route', 'status'],
       registers,
     }),
-    kafkaSendErrors: new Counter({ name: 'cvd_config_kafka_send_errors_total', help: 'Failed Kafka sends (retried)', registers }),
+    kafkaSendErrors: new Counter({ name: 'cvd_config_kafka_send_errors_total', help: 'Failed Kafka sends (retried, until KAFKA_SEND_GIVE_UP)', registers }),
+    producerRefused: new Counter({
+      name: 'cvd_config_producer_refused_total',
+      help: 'symbols records Kafka refused for good (not retried), by topic and reason (too-large | invalid-record | not-authorised | invalid-topic)',
+      labelNames: ['topic', 'reason'],
+      registers,
+    }),
   };
 }

@@ -5,7 +5,7 @@
  * and nothing else: what to publish is the reconciler's decision.
  */
 import { Backoff, isRetriable, retry, type Logger } from '@cvd/common';
-import { BatchingProducer, createKafka, ensureTopics, isRetriableKafkaError, pipelineTopics, readCompacted, type Kafka, type KafkaSettings, type TopicNames } from '@cvd/kafka';
+import { BatchingProducer, createKafka, type RefusalReason, ensureTopics, isRetriableKafkaError, pipelineTopics, readCompacted, type Kafka, type KafkaSettings, type TopicNames } from '@cvd/kafka';
 import { decodeSymbolConfig, encodeSymbolConfig, parseKey, type SymbolConfig } from '@cvd/schemas';
 import type { OutRecord } from './desired.js';
 import type { ConfigMetrics } from './metrics.js';
@@ -17,6 +17,10 @@ export interface SymbolsTopicOptions {
   readonly tradesPartitions: number;
   readonly logger: Logger;
   readonly metrics: ConfigMetrics;
+  /** Sends failing this long (retriable errors) are given up: `publish` rejects and `onFatal` is called. @defaultValue 180000 */
+  readonly giveUpAfterMs?: number;
+  /** The producer gave up: the service exits non-zero (its supervisor restarts it). */
+  readonly onFatal?: (err: Error) => void;
 }
 
 export class SymbolsTopic {
@@ -28,15 +32,30 @@ export class SymbolsTopic {
   published = 0;
   tombstones = 0;
 
+  /** Keys Kafka refused for good since the last `publish` looked (see `publish`). */
+  private readonly refused = new Map<string, RefusalReason>();
+
   private constructor(
     private readonly kafka: Kafka,
     readonly topic: string,
     private readonly logger: Logger,
     private readonly metrics: ConfigMetrics,
+    limits: { giveUpAfterMs?: number; onFatal?: (err: Error) => void } = {},
   ) {
     this.producer = new BatchingProducer(kafka, {
       logger,
       lingerMs: 0,
+      ...(limits.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: limits.giveUpAfterMs }),
+      ...(limits.onFatal ? { onGiveUp: limits.onFatal } : {}),
+      // A symbols record is tiny: a refusal is an authorisation or topic problem. Counted, logged
+      // and reported by `publish`; never retried.
+      onRejected: (records, reason, err) => {
+        for (const r of records) {
+          this.refused.set(typeof r.message.key === 'string' ? r.message.key : r.message.key.toString('utf8'), reason);
+          metrics.producerRefused.inc({ topic: r.topic, reason });
+        }
+        logger.error({ err, reason, records: records.length, topic }, `Kafka refused ${records.length} symbols record(s) for good (${reason})`);
+      },
       onSent: () => {
         this.lastError = undefined;
       },
@@ -51,7 +70,10 @@ export class SymbolsTopic {
   static async open(options: SymbolsTopicOptions): Promise<SymbolsTopic> {
     const { logger } = options;
     const kafka = createKafka(options.kafka, logger);
-    const topic = new SymbolsTopic(kafka, options.topics.symbols, logger, options.metrics);
+    const topic = new SymbolsTopic(kafka, options.topics.symbols, logger, options.metrics, {
+      ...(options.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: options.giveUpAfterMs }),
+      ...(options.onFatal ? { onFatal: options.onFatal } : {}),
+    });
     await topic.retrying('creating topics', () => ensureTopics(kafka, pipelineTopics(options.topics, options.tradesPartitions), logger));
     await topic.readBack();
     await topic.producer.connect();
@@ -76,6 +98,12 @@ export class SymbolsTopic {
       records.map((r) => ({ key: r.key, value: r.value === null ? null : encodeSymbolConfig(r.value) })),
     );
     await this.producer.flush();
+    const refused = records.filter((r) => this.refused.has(r.key));
+    if (refused.length) {
+      const reason = this.refused.get(refused[0]!.key);
+      for (const r of records) this.refused.delete(r.key);
+      throw new Error(`Kafka refused ${refused.length} of ${records.length} symbols record(s) for good (${reason}), e.g. ${refused[0]!.key}`);
+    }
     let tombstones = 0;
     for (const r of records) {
       if (r.value === null) {
@@ -93,9 +121,9 @@ export class SymbolsTopic {
     return { records: published, tombstones };
   }
 
-  /** Sends what is queued and disconnects. */
+  /** Sends what is queued (at most 5 s: a stop is bounded) and disconnects. */
   close(): Promise<void> {
-    return this.producer.close();
+    return this.producer.close(5_000);
   }
 
   private async readBack(): Promise<void> {

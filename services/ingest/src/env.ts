@@ -91,6 +91,12 @@ export interface IngestConfig {
   readonly batchLingerMs: number;
   /** Trades per `cvd.trades.v1` record at most (1 = every trade its own record). */
   readonly batchMaxTrades: number;
+  /**
+   * `KAFKA_SEND_GIVE_UP`: Kafka sends failing this long (no acknowledged send) make ingest exit 1;
+   * on restart it resumes from the last published ids and backfills the gap over REST.
+   * @defaultValue 180000
+   */
+  readonly producerGiveUpMs?: number;
   readonly topics: { readonly trades: string; readonly symbols: string; readonly deadLetter: string };
   readonly tradesPartitions: number;
   readonly logLevel: LogLevel;
@@ -130,6 +136,7 @@ export function configFromEnv(env: IngestEnv): IngestConfig {
     resumeTimeoutMs: env.INGEST_RESUME_TIMEOUT,
     batchLingerMs: env.INGEST_BATCH_LINGER,
     batchMaxTrades: env.INGEST_BATCH_MAX_TRADES,
+    producerGiveUpMs: env.KAFKA_SEND_GIVE_UP,
     topics: { trades: env.TOPIC_TRADES, symbols: env.TOPIC_SYMBOLS, deadLetter: env.TOPIC_DEADLETTER },
     tradesPartitions: env.TRADES_PARTITIONS,
     logLevel: env.LOG_LEVEL,

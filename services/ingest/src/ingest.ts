@@ -6,7 +6,7 @@
 import { RestClient, streamName, type FetchLike, type FrameError } from '@cvd/binance';
 import { MARKETS, type Market } from '@cvd/core';
 import { createMetricsRegistry, RateLimitedLog, startOpsServer, type HealthReport, type Logger, type OpsServer } from '@cvd/common';
-import { DEFAULT_TOPICS, ensureTopics, followTopic, pipelineTopics, type Kafka, type TopicFollower } from '@cvd/kafka';
+import { DEFAULT_TOPICS, ensureTopics, followTopic, pipelineTopics, withDeadline, type Kafka, type TopicFollower } from '@cvd/kafka';
 import type { Registry } from 'prom-client';
 import type { IngestConfig } from './env.js';
 import { MarketConnections, type MarketStatus } from './market-connections.js';
@@ -36,6 +36,11 @@ export interface StartIngestOptions {
   readonly fetch?: FetchLike;
   /** @defaultValue a fresh `createMetricsRegistry('ingest')` */
   readonly registry?: Registry;
+  /**
+   * A failure ingest cannot recover from while running (the producer gave up after
+   * `KAFKA_SEND_GIVE_UP`): `bootService`'s `fail` (log, stop, exit 1). @defaultValue logs it
+   */
+  readonly onFatal?: (err: Error) => void;
 }
 
 export interface IngestStatus {
@@ -101,11 +106,16 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
       logger,
       batch: { lingerMs: config.batchLingerMs, maxTrades: config.batchMaxTrades },
       onError: () => metrics.producerErrors.inc(),
+      onRefused: (topic, reason, outcome) => metrics.producerRefused.inc({ topic, reason, outcome }),
+      ...(config.producerGiveUpMs === undefined ? {} : { giveUpAfterMs: config.producerGiveUpMs }),
+      ...(options.onFatal ? { onGiveUp: options.onFatal } : {}),
     });
     await s.connect();
     sink = s;
-    // Last step of stop(): everything queued is sent, then the producer disconnects.
-    cleanups.push(() => s.close());
+    // Last step of stop(): what is queued is sent for at most 5 s (a stop is bounded; trades not
+    // sent are found again at restart: resume reads the last published ids, REST fills the gap),
+    // then the producer disconnects.
+    cleanups.push(() => s.close(5_000));
 
     const rest = new RestClient({
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
@@ -137,8 +147,8 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
         { market, connection, reason: error.code, detail: error.reason, sample: raw.subarray(0, 160).toString('utf8') },
         'malformed frame: dead-lettered, connection kept',
       );
-      // Kafka refuses records above ~1 MB and the producer retries a refused batch forever:
-      // an oversized raw frame would stall every trade behind it. Keep the head as evidence.
+      // Kafka refuses records above ~1 MB (the producer would split the send and truncate the
+      // refused dead letter, see deadLetterOnRefusal): keep only the head as evidence up front.
       const kept = raw.length > MAX_DEAD_LETTER_BYTES ? raw.subarray(0, MAX_DEAD_LETTER_BYTES) : raw;
       const size: Record<string, string> = kept === raw ? {} : { truncated: 'true', 'original-bytes': String(raw.length) };
       s.deadLetter(market, kept, error.code, { connection, detail: error.reason.slice(0, 300), ...size });
@@ -218,7 +228,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
     };
     const follower: TopicFollower = await followTopic(kafka, { topic: config.topics.symbols, groupPrefix: 'cvd-ingest-symbols', onRecords });
     // First step of stop(): no more symbol changes.
-    cleanups.push(() => follower.stop());
+    cleanups.push(() => withDeadline(follower.stop(), 3_000).catch((err: unknown) => log.warn({ err }, 'the symbols consumer did not disconnect in time')));
     let caughtUp = false;
     const symbolsCaughtUp = follower.caughtUp.then(() => {
       caughtUp = true;

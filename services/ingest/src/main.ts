@@ -13,6 +13,6 @@ bootService({
   name: 'ingest',
   envSchema: ingestEnvSchema,
   ops: (env) => ({ host: env.OPS_HOST, port: env.OPS_PORT }),
-  start: ({ env, logger, registry }) =>
-    startIngest({ config: configFromEnv(env), logger, kafka: createKafka(kafkaSettingsFromEnv(env, 'cvd-ingest'), logger), ops: false, registry }),
+  start: ({ env, logger, registry, fail }) =>
+    startIngest({ config: configFromEnv(env), logger, kafka: createKafka(kafkaSettingsFromEnv(env, 'cvd-ingest'), logger), ops: false, registry, onFatal: fail }),
 });

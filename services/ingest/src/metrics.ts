@@ -28,6 +28,7 @@ export class IngestMetrics {
   readonly producerBuffered: Gauge;
   readonly producerErrors: Counter;
   readonly deadLettered: Counter<'market' | 'reason'>;
+  readonly producerRefused: Counter<'topic' | 'reason' | 'outcome'>;
   readonly symbolsActive: Gauge<'market'>;
   readonly symbolRecordsInvalid: Counter;
 
@@ -104,7 +105,13 @@ export class IngestMetrics {
         this.set(gauges.producerBuffered());
       },
     });
-    this.producerErrors = new Counter({ name: 'cvd_ingest_producer_errors_total', help: 'failed Kafka sends (retried)', registers });
+    this.producerErrors = new Counter({ name: 'cvd_ingest_producer_errors_total', help: 'failed Kafka sends (retried, until KAFKA_SEND_GIVE_UP)', registers });
+    this.producerRefused = new Counter({
+      name: 'cvd_ingest_producer_refused_total',
+      help: 'records Kafka refused for good, by topic, reason (too-large | invalid-record | not-authorised | invalid-topic) and outcome (dead-lettered | truncated | dropped)',
+      labelNames: ['topic', 'reason', 'outcome'],
+      registers,
+    });
     this.deadLettered = new Counter({ name: 'cvd_ingest_deadlettered_total', help: 'records written to the dead-letter topic', labelNames: ['market', 'reason'], registers });
     this.symbolsActive = new Gauge({ name: 'cvd_ingest_symbols_active', help: 'enabled symbols from the symbols topic', labelNames: ['market'], registers });
     this.symbolRecordsInvalid = new Counter({ name: 'cvd_ingest_symbol_records_invalid_total', help: 'undecodable symbols-topic records skipped', registers });

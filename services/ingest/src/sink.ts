@@ -10,7 +10,7 @@
  * `lingerMs` longer. Within a key, records are enqueued in publish order, so order is kept.
  */
 import type { Logger } from '@cvd/common';
-import { BatchingProducer, type Kafka, type OutMessage } from '@cvd/kafka';
+import { BatchingProducer, deadLetterOnRefusal, type Kafka, type OutMessage, type RefusalOutcome, type RefusalReason } from '@cvd/kafka';
 import { checkTrade, type AggTrade, type Market } from '@cvd/core';
 import { encodeTrade, encodeTradeBatch, key, SchemaError } from '@cvd/schemas';
 
@@ -107,13 +107,34 @@ export class KafkaTradeSink implements TradeSink {
 
   constructor(
     kafka: Kafka,
-    options: { topics: { trades: string; deadLetter: string }; logger: Logger; batch?: BatchOptions; onError?: (err: unknown) => void },
+    options: {
+      topics: { trades: string; deadLetter: string };
+      logger: Logger;
+      batch?: BatchOptions;
+      onError?: (err: unknown) => void;
+      /** Retriable send failures are given up after this long without an acknowledged send. @defaultValue 180000 */
+      giveUpAfterMs?: number;
+      /** The producer gave up (Kafka unreachable for `giveUpAfterMs`): the service exits non-zero. */
+      onGiveUp?: (err: Error) => void;
+      /** A record Kafka refused for good: its topic, the reason and what became of it (for the metric). */
+      onRefused?: (topic: string, reason: RefusalReason, outcome: RefusalOutcome) => void;
+    },
   ) {
     this.#topics = options.topics;
     this.#batch = options.batch ?? { lingerMs: 5, maxTrades: 500 };
     this.#batcher = new TradeBatcher(this.#batch.maxTrades);
+    const logger = options.logger.child({ component: 'producer' });
     this.#producer = new BatchingProducer(kafka, {
-      logger: options.logger.child({ component: 'producer' }),
+      logger,
+      ...(options.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: options.giveUpAfterMs }),
+      // A refused trades record or dead letter is dead-lettered truncated, then dropped: never retried.
+      onRejected: deadLetterOnRefusal({ deadLetterTopic: options.topics.deadLetter, logger, ...(options.onRefused ? { count: options.onRefused } : {}) }),
+      onGiveUp: (err) => {
+        this.#lastError = err.message;
+        this.#lastErrorAt = Date.now();
+        if (options.onGiveUp) options.onGiveUp(err);
+        else logger.error({ err }, err.message);
+      },
       onSent: () => {
         this.#lastSentAt = Date.now();
         this.#lastError = undefined;

@@ -136,13 +136,16 @@ export async function runCommand(argv: string[], out: (s: string) => void): Prom
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   await done;
-  out('stopping: ingest → config → aggregator(s) → web…');
+  // Bounded whatever Kafka and QuestDB do (issue 12): ingest first (at most 2 s), then the rest
+  // together, everything gone within 13 s; Kafka and QuestDB get what is left of 15 s.
+  const stopStarted = Date.now();
+  out('stopping: ingest, then config, aggregator(s) and web…');
   const aggNames = replicas === 1 ? ['aggregator'] : Array.from({ length: replicas }, (_, i) => `aggregator-${i + 1}`);
-  await sup.stop(['ingest', 'config', ...aggNames, 'web']);
-  await sim?.stop();
+  await sup.stop([['ingest'], ['config', ...aggNames, 'web']]);
+  await Promise.race([sim?.stop(), new Promise((r) => setTimeout(r, 1_000).unref())]);
   if (!alreadyRunning && !a['keep-stack']) {
     out('stopping Kafka and QuestDB…');
-    await stackDown(stackOpts);
+    await stackDown({ ...stackOpts, graceMs: Math.max(1_000, 14_000 - (Date.now() - stopStarted)) });
   } else {
     out('Kafka and QuestDB keep running (`npx cvd stack down` stops them).');
   }

@@ -64,17 +64,45 @@ export class Supervisor {
     for (const child of this.children.values()) child.kill('SIGKILL');
   }
 
-  /** SIGTERM each service in the given order, waiting for each (SIGKILL after `graceMs`). */
-  async stop(order: string[], graceMs = 40_000): Promise<void> {
+  /**
+   * Stops the services in stages within one overall bound: each stage's services get SIGTERM
+   * together; the next stage starts once they all exited, or after `stageMs` at the latest.
+   * Whatever still runs `totalMs` after the start is killed (SIGKILL, reported). Every service
+   * bounds its own stop (10 s) whatever Kafka and QuestDB do, so the kill is a last resort.
+   */
+  async stop(stages: readonly (readonly string[])[], options: { stageMs?: number; totalMs?: number } = {}): Promise<void> {
     this.stopping = true;
-    for (const name of order) {
-      const child = this.children.get(name);
-      if (!child) continue;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
+    const deadline = Date.now() + (options.totalMs ?? STOP_TOTAL_MS);
+    const stageMs = options.stageMs ?? STOP_STAGE_MS;
+    for (const stage of stages) {
+      const exits: Promise<void>[] = [];
+      for (const name of stage) {
+        const child = this.children.get(name);
+        if (!child) continue;
+        exits.push(new Promise<void>((resolve) => child.once('exit', () => resolve())));
+        child.kill('SIGTERM');
+      }
+      const wait = Math.max(0, Math.min(stageMs, deadline - Date.now()));
+      await waitAtMost(Promise.all(exits), wait);
     }
+    const left = [...this.children.entries()];
+    const exits = left.map(([, child]) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
+    for (const [, child] of left) if (child.signalCode === null && child.exitCode === null && !child.killed) child.kill('SIGTERM');
+    await waitAtMost(Promise.all(exits), Math.max(0, deadline - Date.now()));
+    for (const [name, child] of this.children) {
+      this.out(`${name} did not stop within ${Math.round((options.totalMs ?? STOP_TOTAL_MS) / 1000)} s: killed`);
+      child.kill('SIGKILL');
+    }
+    await waitAtMost(Promise.all(exits), 2_000);
   }
+}
+
+/** `cvd run`'s bound on stopping every service (each bounds its own stop to 10 s). */
+export const STOP_TOTAL_MS = 13_000;
+/** How long a stage (ingest first) may hold the next one back. */
+export const STOP_STAGE_MS = 2_000;
+
+function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.then(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }

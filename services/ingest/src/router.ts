@@ -25,6 +25,7 @@ import type { IngestMetrics } from './metrics.js';
 import { SymbolSequence, type HoleRange } from './sequence.js';
 import type { TradeSink } from './sink.js';
 import { TailProber, type ProbeClock, type ProbeReason } from './tail-prober.js';
+import { fetchHole } from './hole-fetch.js';
 
 /** What the router needs from the REST client. */
 export interface Backfiller {
@@ -397,54 +398,22 @@ export class TradeRouter {
     if (job.kind === 'tail') return this.#probeTail(job);
     const { state: st, range } = job;
     const stale = (): boolean => this.#closed || this.#states.get(`${st.market}:${st.symbol}`) !== st || st.seq.generation !== job.generation;
-    if (stale()) return;
-    let result: BackfillResult;
-    try {
-      result = await this.#rest.backfill({
-        market: st.market,
-        symbol: st.symbol,
-        fromId: range.lo,
-        toIdExclusive: range.hi + 1,
+    await fetchHole(
+      {
+        rest: this.#rest,
+        config: this.#config,
+        metrics: this.#metrics,
+        rlog: this.#rlog,
+        backoff: this.#restBackoff,
         signal: this.#abort.signal,
-      });
-    } catch (err) {
-      if (stale()) return;
-      this.#metrics.backfillRequests.inc({ market: st.market, outcome: 'failed' });
-      this.#giveUp(st, st.seq.settle(range, { kind: 'abandon' }), 'request_failed', { err, hole: range });
-      return;
-    }
-    if (stale()) return;
-    const now = this.#now();
-    let recovered = 0;
-    for (const t of result.trades) {
-      if (!st.seq.take(t.aggId)) continue; // the websocket delivered it meanwhile
-      this.#publish(t, true, now);
-      recovered += 1;
-    }
-    if (recovered > 0) this.#metrics.backfilled.inc({ market: st.market, symbol: st.symbol }, recovered);
-    const err = result.error;
-    const outcome = err !== undefined ? 'failed' : result.missingCount > 0 ? 'partial' : 'complete';
-    this.#metrics.backfillRequests.inc({ market: st.market, outcome });
-    if (err === undefined && result.missingCount === 0) {
-      this.#restBackoff.reset();
-      st.seq.settle(range, { kind: 'abandon' });
-      return;
-    }
-    let abandoned: number;
-    if (err !== undefined && err.retriable) {
-      const retryAt = now + this.#restBackoff.next({ retryAfterMs: err.retryAfterMs });
-      abandoned = st.seq.settle(range, { kind: 'retry', retryAt, maxAttempts: this.#config.backfillAttempts });
-    } else if (err === undefined) {
-      // REST answered without these ids: maybe not visible yet; look once more, then give up.
-      abandoned = st.seq.settle(range, { kind: 'retry', retryAt: now + 2 * this.#config.backfillDelayMs, maxAttempts: 2 });
-    } else {
-      abandoned = st.seq.settle(range, { kind: 'abandon' });
-    }
-    if (err !== undefined) {
-      const level = err.code === 'ip-banned' ? 'error' : 'warn';
-      this.#rlog.log(level, `rest:${st.market}:${err.code}`, { err, market: st.market, symbol: st.symbol, hole: range }, 'REST backfill request failed');
-    }
-    this.#giveUp(st, abandoned, err === undefined ? 'not_served' : 'request_failed', { hole: range, missing: result.missing.slice(0, 5) });
+        now: this.#now,
+        publish: (t, receivedAtMs) => this.#publish(t, true, receivedAtMs),
+        giveUp: (count, reason, fields) => this.#giveUp(st, count, reason, fields),
+      },
+      { market: st.market, symbol: st.symbol, seq: st.seq },
+      range,
+      stale,
+    );
     if (st.seq.missing === 0) this.#withHoles.delete(st);
   }
 }

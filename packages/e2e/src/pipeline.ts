@@ -135,6 +135,8 @@ export class Pipeline {
         AGGREGATOR_GROUP_ID: this.names.group,
         AGGREGATOR_BAR_TABLE: this.names.table,
         AGGREGATOR_GRACE: `${this.graceMs}ms`,
+        // Bars near an open hole wait at most this (watermark time) for it to be filled.
+        AGGREGATOR_HOLE_HOLD: '10s',
         AGGREGATOR_REVISION_HORIZON: '24h',
         AGGREGATOR_IDLE_AFTER: '500ms',
         AGGREGATOR_FLUSH_INTERVAL: '250ms',

@@ -32,7 +32,7 @@ function run(s: Scenario): void {
   const random = mulberry32(s.seed);
   const trades = buildTrades(s, random);
   const anchors = anchorsOf(s);
-  const options = { graceMs: s.graceMs, horizonMs: s.horizonMs, anchors };
+  const options = { graceMs: s.graceMs, horizonMs: s.horizonMs, holeHoldMs: s.holeHoldMs, anchors };
   const expiresAt = (t: number) => minuteOf(t) + 60_000 + s.graceMs + s.horizonMs;
 
   // Arrival: shuffled, with duplicates (exact copies) and a few invalid trades sprinkled in.
@@ -102,6 +102,7 @@ function run(s: Scenario): void {
       assert.equal(problem.field, 'qty');
       rejectedAtBoundary++;
     }
+    const previousWatermark = maxWatermark;
     const result = applyBatch(state, input, watermark);
     maxWatermark = Math.max(maxWatermark, watermark);
 
@@ -126,6 +127,7 @@ function run(s: Scenario): void {
     };
     assert.deepEqual(result.rejected, [], 'the engine refuses nothing here: no zero price or qty, nothing past the horizon');
 
+    const finalBefore = new Set(everFinal);
     const keysThisBatch = new Set<string>();
     for (const row of result.upserts) {
       const k = rowKey(row);
@@ -137,7 +139,7 @@ function run(s: Scenario): void {
     }
 
     // After every batch, the latest rows are exactly the reference of what was applied.
-    const expected = reference(applied, maxWatermark, s.graceMs, anchors);
+    const expected = reference(applied, maxWatermark, s.graceMs, anchors, { holdMs: s.holeHoldMs, horizonMs: s.horizonMs, previousWatermark, sticky: finalBefore });
     assert.deepStrictEqual(new Map([...table].sort()), new Map([...expected].sort()));
     checkContinuity(table, anchors);
 
@@ -171,8 +173,8 @@ describe('engine properties', () => {
         for (let i = 0; i < trades.length; i += 7) chunks.push(trades.slice(i, i + 7));
         const watermarks = chunks.map((c) => Math.max(...c.map((t) => t.tradeTimeMs)) - 20_000);
         const cut = at % (chunks.length + 1);
-        const a = createState({ graceMs: s.graceMs, horizonMs: s.horizonMs });
-        let b = createState({ graceMs: s.graceMs, horizonMs: s.horizonMs });
+        const a = createState({ graceMs: s.graceMs, horizonMs: s.horizonMs, holeHoldMs: s.holeHoldMs });
+        let b = createState({ graceMs: s.graceMs, horizonMs: s.horizonMs, holeHoldMs: s.holeHoldMs });
         chunks.forEach((chunk, i) => {
           if (i === cut) b = deserializeState(serializeState(b));
           const ra = applyBatch(a, chunk, watermarks[i]!);

@@ -4,14 +4,24 @@
  * Per batch: each trade (trusted: checked at a boundary) is deduplicated, checked against
  * the engine's rules (no zero price or qty) and the horizon, and applied
  * to its minute's bar; then the CVD chain of every symbol that changed is re-linked, the
- * watermark advances, bars past `m + 60s + grace` turn final, every changed bar is emitted
- * once (its latest version) and bars past the horizon are dropped into the chain tail.
+ * watermark advances, bars past `m + 60s + grace` turn final (a bar an open hole could hold
+ * trades of waits up to `holeHoldMs` longer, and the bars after it with it), every changed bar
+ * is emitted once (its latest version) and bars past the horizon are dropped into the chain tail.
  */
+
+/**
+ * Whether the bar of minute `ts` may be final at `watermark`: its minute is past `m + 60s +
+ * grace`, and no open hole could still hold its trades — or the hole hold is over.
+ */
+function mayBeFinal(options: EngineOptions, seq: SequenceState, ts: number, watermark: number): boolean {
+  if (finalAt(options, ts) > watermark) return false;
+  return finalAfterHold(options, ts) <= watermark || !holeCouldHold(seq, ts);
+}
 import { addTrade, createBar, toRow, type Bar, type BarRow } from './bar.js';
 import { parseDecimal } from './decimal.js';
 import { EngineError } from './errors.js';
-import { expiresAt, finalAt, MINUTE_MS } from './options.js';
-import { classifyId, enforceHoleCap, recordId, settleExpired } from './sequence.js';
+import { expiresAt, finalAfterHold, finalAt, MINUTE_MS, type EngineOptions } from './options.js';
+import { classifyId, enforceHoleCap, holeCouldHold, recordId, settleExpired, type SequenceState } from './sequence.js';
 import { chainOpen, createSymbolState, findBar, relinkChain, type EngineState, type SymbolState } from './state.js';
 import { priceTrade, type EngineTrade } from './trade.js';
 import { symbolKey } from '@cvd/core';
@@ -91,6 +101,8 @@ export function applyBatch(state: EngineState, trades: readonly EngineTrade[], w
   const rejected: RejectedTrade[] = [];
   const touched = new Map<SymbolState, Touched>();
   const previousWatermark = state.watermarkMs;
+  /** Bars created in this batch for minutes already past `m + 60s + grace`. */
+  const lateCreated = new Set<Bar>();
 
   const touch = (sym: SymbolState): Touched => {
     let t = touched.get(sym);
@@ -135,10 +147,15 @@ export function applyBatch(state: EngineState, trades: readonly EngineTrade[], w
     if (at < 0) {
       at = -at - 1;
       const open = chainOpen(sym, bars[at - 1], trade.minute, state.anchors.get(trade.key)?.points);
-      bars.splice(at, 0, createBar(trade.minute, open, finalAt(options, trade.minute) <= previousWatermark));
+      // Final bars are a prefix: a bar before a final one is final; any other new bar is
+      // judged with the others at the end of the batch (against the holes then open).
+      const created = createBar(trade.minute, open, bars[at]?.final === true);
+      bars.splice(at, 0, created);
+      if (finalAt(options, trade.minute) <= previousWatermark) lateCreated.add(created);
     }
     const bar = bars[at]!;
-    if (bar.final) stats.lateRevisions++;
+    // A trade for a minute already past finality counts as late (a new bar there is judged at the end).
+    if (bar.final || lateCreated.has(bar)) stats.lateRevisions++;
     addTrade(bar, {
       id: trade.aggId,
       price: trade.price,
@@ -176,15 +193,16 @@ export function applyBatch(state: EngineState, trades: readonly EngineTrade[], w
   for (const sym of state.symbols.values()) {
     const bars = sym.bars;
     let dirty = touched.get(sym)?.dirty;
-    // Final bars form a prefix (finality is monotone in ts), so scan the forming suffix only.
-    for (let i = bars.length - 1; i >= 0; i--) {
+    // Final bars form a prefix, so only the forming suffix is looked at, oldest first: the
+    // first bar that may not be final yet (its minute, or an open hole) holds the later ones.
+    let first = bars.length;
+    while (first > 0 && !bars[first - 1]!.final) first--;
+    for (let i = first; i < bars.length; i++) {
       const bar = bars[i]!;
-      if (bar.final) break;
-      if (finalAt(options, bar.ts) <= watermark) {
-        bar.final = true;
-        if (dirty === undefined) dirty = touch(sym).dirty;
-        dirty.add(bar);
-      }
+      if (!mayBeFinal(options, sym.seq, bar.ts, watermark)) break;
+      bar.final = true;
+      if (dirty === undefined) dirty = touch(sym).dirty;
+      dirty.add(bar);
     }
     if (dirty !== undefined && dirty.size > 0) {
       const changed = [...dirty].sort((a, b) => a.ts - b.ts);

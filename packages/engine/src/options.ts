@@ -27,6 +27,15 @@ export interface EngineOptions {
    */
   readonly maxHolesPerSymbol: number;
   /**
+   * How long (in watermark time, past the minute's normal finality) a bar stays forming while
+   * an open agg-id hole could hold trades of its minute (between the minutes of the hole's
+   * neighbours): ingest is still fetching them. Past it the bar turns final anyway, its
+   * `missing_agg_ids` counting what never came. Bars after a held bar wait with it (final bars
+   * stay a prefix: their `cvd_open` depends on it). Capped at `horizonMs`; 0 = no hold.
+   * @defaultValue 0 (the aggregator sets `AGGREGATOR_HOLE_HOLD`, 60 s by default)
+   */
+  readonly holeHoldMs: number;
+  /**
    * CVD value at which a symbol starts, keyed `market:SYMBOL` (e.g. `"usdm:BTCUSDT": "-12.5"`),
    * as an exact (signed) decimal string. Symbols without an entry start at 0.
    * @defaultValue {}
@@ -38,6 +47,7 @@ export const DEFAULT_OPTIONS: EngineOptions = Object.freeze({
   graceMs: 5_000,
   horizonMs: 15 * MINUTE_MS,
   maxHolesPerSymbol: 10_000,
+  holeHoldMs: 0,
   anchors: Object.freeze({}),
 });
 
@@ -57,6 +67,7 @@ export function resolveOptions(options: Partial<EngineOptions> = {}): EngineOpti
     options.maxHolesPerSymbol ?? DEFAULT_OPTIONS.maxHolesPerSymbol,
   );
   if (maxHolesPerSymbol < 1) throw new EngineError('invalid-options', 'maxHolesPerSymbol must be >= 1');
+  const holeHoldMs = nonNegativeInteger('holeHoldMs', options.holeHoldMs ?? DEFAULT_OPTIONS.holeHoldMs);
   const anchorsIn = options.anchors ?? {};
   if (typeof anchorsIn !== 'object' || anchorsIn === null || Array.isArray(anchorsIn)) {
     throw new EngineError('invalid-options', 'anchors must be an object of market:SYMBOL -> decimal string');
@@ -67,7 +78,7 @@ export function resolveOptions(options: Partial<EngineOptions> = {}): EngineOpti
     if (!parsed.ok) throw new EngineError('invalid-options', `anchor ${key}: ${parsed.error}`);
     anchors[key] = parsed.value.toString();
   }
-  return Object.freeze({ graceMs, horizonMs, maxHolesPerSymbol, anchors: Object.freeze(anchors) });
+  return Object.freeze({ graceMs, horizonMs, maxHolesPerSymbol, holeHoldMs, anchors: Object.freeze(anchors) });
 }
 
 /** UTC minute open (ms) of a trade time. */
@@ -78,6 +89,11 @@ export function minuteOf(tradeTimeMs: number): number {
 /** Watermark at which minute `ts` becomes final. */
 export function finalAt(options: EngineOptions, ts: number): number {
   return ts + MINUTE_MS + options.graceMs;
+}
+
+/** Watermark at which minute `ts` becomes final even while an open hole could hold its trades. */
+export function finalAfterHold(options: EngineOptions, ts: number): number {
+  return finalAt(options, ts) + Math.min(options.holeHoldMs, options.horizonMs);
 }
 
 /** Watermark at which minute `ts` leaves the horizon (no longer revisable, state dropped). */

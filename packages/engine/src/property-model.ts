@@ -38,11 +38,28 @@ export function rowKey(r: { ts: number; market: string; symbol: string }): strin
   return `${r.ts}|${r.market}|${r.symbol}`;
 }
 
+/**
+ * The hole hold (see the engine README "Finality"), from first principles: the holes are the
+ * gaps between consecutive applied ids, each spanning the minutes of its two neighbours; holes
+ * whose owner (upper neighbour) left the horizon before this batch are settled. A bar is final
+ * once its minute is past `m + 60s + grace` and no open hole spans it (or the hold is over),
+ * and only if every earlier bar is final; a bar once final stays final (`sticky`: the keys
+ * final before this batch), and a bar before a final one is final.
+ */
+export interface HoldModel {
+  readonly holdMs: number;
+  readonly horizonMs: number;
+  /** The highest watermark before this batch (holes settled then are gone). */
+  readonly previousWatermark: number;
+  readonly sticky: ReadonlySet<string>;
+}
+
 export function reference(
   trades: readonly EngineTrade[],
   watermark: number,
   graceMs: number,
   anchors: Readonly<Record<string, string>>,
+  hold: HoldModel = { holdMs: 0, horizonMs: 0, previousWatermark: Number.NEGATIVE_INFINITY, sticky: new Set() },
 ): Map<string, BarRow> {
   const bySymbol = new Map<string, EngineTrade[]>();
   for (const t of trades) {
@@ -57,11 +74,28 @@ export function reference(
     const missing = new Map<number, number>();
     const minutes = new Map<number, EngineTrade[]>();
     let prev: number | undefined;
+    let prevMinute = 0;
+    const spans: [number, number][] = [];
     for (const t of list) {
       const m = Math.floor(t.tradeTimeMs / 60_000) * 60_000;
       if (prev !== undefined) missing.set(m, (missing.get(m) ?? 0) + (t.aggId - prev - 1));
+      const settled = m + 60_000 + graceMs + hold.horizonMs <= hold.previousWatermark;
+      if (prev !== undefined && t.aggId - prev > 1 && !settled) spans.push([Math.min(prevMinute, m), Math.max(prevMinute, m)]);
       prev = t.aggId;
+      prevMinute = m;
       minutes.set(m, [...(minutes.get(m) ?? []), t]);
+    }
+    const holdMs = Math.min(hold.holdMs, hold.horizonMs);
+    const mayBeFinal = (m: number): boolean =>
+      watermark >= m + 60_000 + graceMs && (watermark >= m + 60_000 + graceMs + holdMs || !spans.some(([a, b]) => a <= m && m <= b));
+    const sorted = [...minutes.keys()].sort((a, b) => a - b);
+    let lastSticky = Number.NEGATIVE_INFINITY;
+    for (const m of sorted) if (hold.sticky.has(`${m}|${key.replace(':', '|')}`)) lastSticky = m;
+    const final = new Set<number>();
+    for (const m of sorted) {
+      if (m <= lastSticky) final.add(m);
+      else if (mayBeFinal(m)) final.add(m);
+      else break;
     }
     let cvd = sat(anchors[key] ?? '0');
     for (const m of [...minutes.keys()].sort((a, b) => a - b)) {
@@ -124,7 +158,7 @@ export function reference(
         lastAggId: last.aggId,
         missingAggIds: missing.get(m) ?? 0,
         recovered,
-        final: watermark >= m + 60_000 + graceMs,
+        final: final.has(m),
       };
       out.set(rowKey(row), row);
     }
@@ -166,6 +200,8 @@ const tradeStep = fc.record({
 
 export const scenario = fc.record({
   graceMs: fc.constantFrom(0, 5_000, 30_000),
+  /** The engine's `holeHoldMs` (0: no hold). */
+  holeHoldMs: fc.constantFrom(0, 0, 30_000, 120_000, 600_000),
   horizonMs: fc.constantFrom(0, 60_000, 180_000, 900_000),
   symbols: fc.uniqueArray(fc.integer({ min: 0, max: SYMBOLS.length - 1 }), { minLength: 1, maxLength: 4 }),
   steps: fc.array(fc.array(tradeStep, { minLength: 1, maxLength: 40 }), { minLength: 4, maxLength: 4 }),

@@ -23,6 +23,12 @@ export interface Hole {
   hi: number;
   /** Minute (bar ts) of the trade with id `hi + 1`, which owns the hole. */
   owner: number;
+  /**
+   * Minute of the trade with id `lo - 1` (the hole's lower neighbour). The missing trades lie
+   * between the two neighbours in time, so in minutes `low..owner`: bars there wait for them
+   * (see `holeCouldHold`). Snapshots written before it existed restore it as `owner`.
+   */
+  low: number;
 }
 
 export interface SequenceState {
@@ -31,6 +37,8 @@ export interface SequenceState {
   maxId: number | null;
   /** Minute of the trade holding `minId` (owner of a hole opened below it). */
   minIdOwner: number;
+  /** Minute of the trade holding `maxId` (lower neighbour of a hole opened above it). */
+  maxIdMinute: number;
   /** Ids <= settledId that are not in an open hole are no longer tracked individually. */
   settledId: number;
   /** Open holes, disjoint, sorted by `lo`, all inside (minId, maxId). */
@@ -47,7 +55,7 @@ export interface MissingAdjustment {
 }
 
 export function emptySequence(): SequenceState {
-  return { minId: null, maxId: null, minIdOwner: 0, settledId: -1, holes: [] };
+  return { minId: null, maxId: null, minIdOwner: 0, maxIdMinute: 0, settledId: -1, holes: [] };
 }
 
 /** Index of the open hole containing `id`, or -1. */
@@ -79,23 +87,25 @@ export function recordId(seq: SequenceState, id: number, minute: number): Missin
     seq.minId = id;
     seq.maxId = id;
     seq.minIdOwner = minute;
+    seq.maxIdMinute = minute;
     return [];
   }
   if (id > seq.maxId) {
     const gap = id - seq.maxId - 1;
     const out: MissingAdjustment[] = [];
     if (gap > 0) {
-      seq.holes.push({ lo: seq.maxId + 1, hi: id - 1, owner: minute });
+      seq.holes.push({ lo: seq.maxId + 1, hi: id - 1, owner: minute, low: seq.maxIdMinute });
       out.push({ owner: minute, delta: gap });
     }
     seq.maxId = id;
+    seq.maxIdMinute = minute;
     return out;
   }
   if (id < seq.minId) {
     const gap = seq.minId - id - 1;
     const out: MissingAdjustment[] = [];
     if (gap > 0) {
-      seq.holes.unshift({ lo: id + 1, hi: seq.minId - 1, owner: seq.minIdOwner });
+      seq.holes.unshift({ lo: id + 1, hi: seq.minId - 1, owner: seq.minIdOwner, low: minute });
       out.push({ owner: seq.minIdOwner, delta: gap });
     }
     seq.minId = id;
@@ -108,12 +118,24 @@ export function recordId(seq: SequenceState, id: number, minute: number): Missin
   const parts: Hole[] = [];
   const out: MissingAdjustment[] = [{ owner: hole.owner, delta: -(id - hole.lo + 1) }];
   if (id > hole.lo) {
-    parts.push({ lo: hole.lo, hi: id - 1, owner: minute });
+    parts.push({ lo: hole.lo, hi: id - 1, owner: minute, low: hole.low });
     out.push({ owner: minute, delta: id - hole.lo });
   }
-  if (id < hole.hi) parts.push({ lo: id + 1, hi: hole.hi, owner: hole.owner });
+  if (id < hole.hi) parts.push({ lo: id + 1, hi: hole.hi, owner: hole.owner, low: minute });
   seq.holes.splice(index, 1, ...parts);
   return out;
+}
+
+/**
+ * Whether an open hole's missing trades could fall into minute `ts`: the minute lies between
+ * the minutes of the hole's two neighbours (`low..owner`, either order: trade times need not
+ * follow ids). Such a bar is held forming while the hole is open (see `finalAfter`).
+ */
+export function holeCouldHold(seq: SequenceState, ts: number): boolean {
+  for (const h of seq.holes) {
+    if (h.low <= h.owner ? h.low <= ts && ts <= h.owner : h.owner <= ts && ts <= h.low) return true;
+  }
+  return false;
 }
 
 /** Drops holes owned by minutes <= `expiredUpTo` (their bars left the horizon). */

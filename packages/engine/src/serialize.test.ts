@@ -47,9 +47,26 @@ describe('state snapshots', () => {
   it('is plain versioned JSON with exact decimal strings', () => {
     const json = JSON.parse(serializeState(busyState()));
     assert.equal(json.format, 'cvd-engine-state');
-    assert.equal(json.version, 1);
+    assert.equal(json.version, 2);
+    assert.deepEqual(json.symbols[0].seq.holes[0].length, 4, 'a hole is [lo, hi, owner, low]');
     assert.deepEqual(json.symbols[0].bars[1].entries, [[4, '100', '-0.001']]);
     assert.equal(json.symbols[1].cvdBase, '12.5');
+  });
+
+  it('restores a version-1 snapshot (written before the hole hold): same values from then on', () => {
+    const a = busyState();
+    const v2 = serializeState(a);
+    const v1 = v2
+      .replace('"version":2', '"version":1')
+      .replace('"holeHoldMs":0,', '')
+      .replace(/"maxIdMinute":\d+,/g, '')
+      .replace(/\[(\d+),(\d+),(\d+),\d+\]/g, '[$1,$2,$3]');
+    assert.notEqual(v1, v2);
+    const b = deserializeState(v1);
+    assert.equal(b.options.holeHoldMs, 0);
+    assert.equal(b.symbols.get('usdm:BTCUSDT')?.seq.holes[0]?.low, b.symbols.get('usdm:BTCUSDT')?.seq.holes[0]?.owner, 'unknown lower neighbour: the owner');
+    const next = [trade(2, 0), trade(3, 1), trade(8, 3), trade(10, 6)];
+    assert.deepEqual(applyBatch(b, next, atFinal(3)).upserts, applyBatch(a, next, atFinal(3)).upserts);
   });
 
   it('rejects corrupt snapshots with a typed error', () => {
@@ -57,7 +74,7 @@ describe('state snapshots', () => {
     const corrupt = [
       'not json',
       '{}',
-      text.replace('"version":1', '"version":2'),
+      text.replace('"version":2', '"version":3'),
       text.replace('"-0.001"', '"-0.001x"'),
       text.replace('"minId":1,', '"minId":5,'), // minId above maxId
       text.replace('"trades":1,', '"trades":0,'), // fewer trades than aggTrades

@@ -17,10 +17,13 @@ import { relinkChain, type EngineState, type SymbolAnchors, type SymbolState } f
 import { MARKETS, symbolKey, type Market } from '@cvd/core';
 
 export const STATE_FORMAT = 'cvd-engine-state';
-export const STATE_VERSION = 1;
+/** 2: holes carry their lower neighbour's minute, the sequence `maxIdMinute`, options `holeHoldMs`. */
+export const STATE_VERSION = 2;
+/** Versions {@link deserializeState} restores (1: written before the hole hold existed). */
+export const READABLE_STATE_VERSIONS: readonly number[] = [1, 2];
 
 type EntryJson = [id: number, price: string, signedQty: string];
-type HoleJson = [lo: number, hi: number, owner: number];
+type HoleJson = [lo: number, hi: number, owner: number, low: number];
 
 interface BarJson {
   ts: number;
@@ -35,14 +38,14 @@ interface SymbolJson {
   market: Market;
   symbol: string;
   cvdBase: string;
-  seq: { minId: number | null; maxId: number | null; minIdOwner: number; settledId: number; holes: HoleJson[] };
+  seq: { minId: number | null; maxId: number | null; minIdOwner: number; maxIdMinute: number; settledId: number; holes: HoleJson[] };
   bars: BarJson[];
 }
 
 interface StateJson {
   format: typeof STATE_FORMAT;
   version: typeof STATE_VERSION;
-  options: { graceMs: number; horizonMs: number; maxHolesPerSymbol: number; anchors: Record<string, string> };
+  options: { graceMs: number; horizonMs: number; maxHolesPerSymbol: number; holeHoldMs: number; anchors: Record<string, string> };
   watermarkMs: number | null;
   symbols: SymbolJson[];
   /** Runtime anchors (absent in snapshots written before they existed). */
@@ -61,6 +64,7 @@ export function serializeState(state: EngineState): string {
       graceMs: o.graceMs,
       horizonMs: o.horizonMs,
       maxHolesPerSymbol: o.maxHolesPerSymbol,
+      holeHoldMs: o.holeHoldMs,
       anchors: { ...o.anchors },
     },
     watermarkMs: Number.isFinite(state.watermarkMs) ? state.watermarkMs : null,
@@ -72,8 +76,9 @@ export function serializeState(state: EngineState): string {
         minId: sym.seq.minId,
         maxId: sym.seq.maxId,
         minIdOwner: sym.seq.minIdOwner,
+        maxIdMinute: sym.seq.maxIdMinute,
         settledId: sym.seq.settledId,
-        holes: sym.seq.holes.map((h): HoleJson => [h.lo, h.hi, h.owner]),
+        holes: sym.seq.holes.map((h): HoleJson => [h.lo, h.hi, h.owner, h.low]),
       },
       bars: sym.bars.map((bar) => ({
         ts: bar.ts,
@@ -144,7 +149,12 @@ function readBar(v: unknown, path: string): Bar {
   return bar;
 }
 
-function readSequence(v: unknown, path: string): SequenceState {
+/**
+ * `lastBarTs` stands in for `maxIdMinute` in a version-1 snapshot (the newest bar usually holds
+ * the highest id); a version-1 hole's lower neighbour is taken as its owner's minute. Either
+ * only changes when a bar near such a hole turns final (bounded by `holeHoldMs`), never a value.
+ */
+function readSequence(v: unknown, path: string, version: number, lastBarTs: number | undefined): SequenceState {
   const s = obj(v, path);
   const minId = s.minId === null ? null : int(s.minId, `${path}.minId`, 0);
   const maxId = s.maxId === null ? null : int(s.maxId, `${path}.maxId`, 0);
@@ -154,7 +164,8 @@ function readSequence(v: unknown, path: string): SequenceState {
   const holes: Hole[] = arr(s.holes, `${path}.holes`).map((hv, i) => {
     const p = `${path}.holes[${i}]`;
     const h = arr(hv, p);
-    return { lo: int(h[0], `${p}[0]`, 0), hi: int(h[1], `${p}[1]`, 0), owner: int(h[2], `${p}[2]`, 0) };
+    const owner = int(h[2], `${p}[2]`, 0);
+    return { lo: int(h[0], `${p}[0]`, 0), hi: int(h[1], `${p}[1]`, 0), owner, low: version >= 2 ? int(h[3], `${p}[3]`, 0) : owner };
   });
   let floor = minId ?? 0;
   for (const [i, h] of holes.entries()) {
@@ -163,10 +174,12 @@ function readSequence(v: unknown, path: string): SequenceState {
     }
     floor = h.hi + 1;
   }
+  const minIdOwner = int(s.minIdOwner, `${path}.minIdOwner`, 0);
   return {
     minId,
     maxId,
-    minIdOwner: int(s.minIdOwner, `${path}.minIdOwner`, 0),
+    minIdOwner,
+    maxIdMinute: version >= 2 ? int(s.maxIdMinute, `${path}.maxIdMinute`, 0) : (lastBarTs ?? minIdOwner),
     settledId: int(s.settledId, `${path}.settledId`, -1),
     holes,
   };
@@ -182,7 +195,10 @@ export function deserializeState(text: string): EngineState {
   }
   const root = obj(parsed, '$');
   if (root.format !== STATE_FORMAT) corrupt('$.format', `expected ${STATE_FORMAT}`);
-  if (root.version !== STATE_VERSION) corrupt('$.version', `unsupported version ${String(root.version)}`);
+  if (typeof root.version !== 'number' || !READABLE_STATE_VERSIONS.includes(root.version)) {
+    corrupt('$.version', `unsupported version ${String(root.version)} (this engine reads ${READABLE_STATE_VERSIONS.join(', ')})`);
+  }
+  const version = root.version;
   let options;
   try {
     options = resolveOptions(obj(root.options, '$.options'));
@@ -209,7 +225,7 @@ export function deserializeState(text: string): EngineState {
       market: market as Market,
       symbol: s.symbol,
       cvdBase: dec(s.cvdBase, `${path}.cvdBase`),
-      seq: readSequence(s.seq, `${path}.seq`),
+      seq: readSequence(s.seq, `${path}.seq`, version, bars.at(-1)?.ts),
       bars,
     };
     relinkChain(sym, 0, () => undefined, anchors.get(key)?.points);

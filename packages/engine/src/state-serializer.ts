@@ -129,7 +129,7 @@ export class StateSerializer {
   pieces(state: EngineState): (string | Buffer)[] {
     const stats: SerializeStats = { symbols: 0, bars: 0, barsChanged: 0, entriesSerialized: 0, pieces: 0 };
     const o = state.options;
-    const options = { graceMs: o.graceMs, horizonMs: o.horizonMs, maxHolesPerSymbol: o.maxHolesPerSymbol, anchors: { ...o.anchors } };
+    const options = { graceMs: o.graceMs, horizonMs: o.horizonMs, maxHolesPerSymbol: o.maxHolesPerSymbol, holeHoldMs: o.holeHoldMs, anchors: { ...o.anchors } };
     const watermarkMs = Number.isFinite(state.watermarkMs) ? state.watermarkMs : null;
     const out: (string | Buffer)[] = [
       `{"format":${JSON.stringify(STATE_FORMAT)},"version":${STATE_VERSION},"options":${JSON.stringify(options)},"watermarkMs":${JSON.stringify(watermarkMs)},"symbols":[`,
@@ -138,10 +138,10 @@ export class StateSerializer {
     for (const sym of state.symbols.values()) {
       stats.symbols++;
       const s = sym.seq;
-      const holes = s.holes.map((h) => `[${h.lo},${h.hi},${h.owner}]`).join(',');
+      const holes = s.holes.map((h) => `[${h.lo},${h.hi},${h.owner},${h.low}]`).join(',');
       out.push(
         `${firstSymbol ? '' : ','}{"market":${JSON.stringify(sym.market)},"symbol":${JSON.stringify(sym.symbol)},"cvdBase":"${sym.cvdBase.toString()}",` +
-          `"seq":{"minId":${JSON.stringify(s.minId)},"maxId":${JSON.stringify(s.maxId)},"minIdOwner":${s.minIdOwner},"settledId":${s.settledId},"holes":[${holes}]},"bars":[`,
+          `"seq":{"minId":${JSON.stringify(s.minId)},"maxId":${JSON.stringify(s.maxId)},"minIdOwner":${s.minIdOwner},"maxIdMinute":${s.maxIdMinute},"settledId":${s.settledId},"holes":[${holes}]},"bars":[`,
       );
       firstSymbol = false;
       let firstBar = true;

@@ -201,6 +201,12 @@ export class Aggregator {
 
   private createWorker(partition: number, snapshot: Snapshot | undefined, low: bigint, now: number): PartitionWorker {
     if (!snapshot) return PartitionWorker.fresh(partition, this.o.engine, low, now);
+    const hold = this.o.engine.holeHoldMs;
+    if (hold !== undefined && snapshot.state.options.holeHoldMs !== hold) {
+      // A snapshot from before the hole hold (version 1) or another setting: the hold only
+      // times finality, never a value, so the configured one applies from here on.
+      snapshot = { ...snapshot, state: { ...snapshot.state, options: Object.freeze({ ...snapshot.state.options, holeHoldMs: hold }) } };
+    }
     if (snapshot.nextOffset >= low) return new PartitionWorker(partition, snapshot.state, snapshot.nextOffset, now);
     this.o.logger.error(
       { partition, snapshotOffset: snapshot.nextOffset.toString(), low: low.toString() },

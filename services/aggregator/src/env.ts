@@ -19,6 +19,12 @@ export const AggregatorEnv = z.object({
   AGGREGATOR_GRACE: envDuration().default(5_000),
   /** How long final bars stay revisable by late trades. */
   AGGREGATOR_REVISION_HORIZON: envDuration().default(10 * 60_000),
+  /**
+   * How long (watermark time) past its normal finality a bar stays forming while an open agg-id
+   * hole could hold trades of its minute (ingest still fetching them; engine README "Finality").
+   * About ingest's backfill give-up time; capped at the revision horizon; 0 = no hold.
+   */
+  AGGREGATOR_HOLE_HOLD: envDuration().default(60_000),
   /** Flush cadence: final bars (and due snapshots) are written to QuestDB this often. */
   AGGREGATOR_FLUSH_INTERVAL: envDuration().default(500),
   /**

@@ -61,7 +61,7 @@ export async function startAggregator(options: StartAggregatorOptions): Promise<
     metrics,
     topics: { trades: topics.trades, deadLetter: topics.deadLetter, state: topics.aggregatorState, symbols: topics.symbols },
     groupId: env.AGGREGATOR_GROUP_ID,
-    engine: { graceMs: env.AGGREGATOR_GRACE, horizonMs: env.AGGREGATOR_REVISION_HORIZON },
+    engine: { graceMs: env.AGGREGATOR_GRACE, horizonMs: env.AGGREGATOR_REVISION_HORIZON, holeHoldMs: env.AGGREGATOR_HOLE_HOLD },
     flushIntervalMs: env.AGGREGATOR_FLUSH_INTERVAL,
     formingWriteIntervalMs: env.AGGREGATOR_FORMING_WRITE_INTERVAL,
     barStream: env.AGGREGATOR_BAR_STREAM ? { topic: topics.bars, intervalMs: env.AGGREGATOR_BAR_PUSH_INTERVAL } : undefined,

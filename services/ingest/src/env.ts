@@ -45,6 +45,14 @@ export const ingestEnvShape = {
   INGEST_BACKFILL_CONCURRENCY: positiveInt(64).default(2),
   /** Attempts per hole when REST requests fail (429, 5xx, network) before giving up. */
   INGEST_BACKFILL_ATTEMPTS: positiveInt(100).default(5),
+  /** A symbol whose last id did not move for this long (at least 8 × its mean gap) gets its tail probed over REST (0 = off). */
+  INGEST_TAIL_SILENCE: envDuration().default(30_000),
+  /** Longest wait between tail probes of a symbol that stays silent at the same id. */
+  INGEST_TAIL_SILENCE_MAX: envDuration().default(15 * 60_000),
+  /** Tail probes started per second at most (spreads 1,000+ symbols after a reconnect). */
+  INGEST_TAIL_PROBES_PER_SECOND: positiveInt(1000).default(5),
+  /** Tail probes start only while a market's REST weight used this window is below this share of its budget. */
+  INGEST_TAIL_WEIGHT_SHARE: z.coerce.number({ error: 'expected a number in (0, 1]' }).gt(0).max(1).default(0.5),
   /** Records read back per trades partition at start to learn the last published id per symbol (0 = off). */
   INGEST_RESUME_TAIL_RECORDS: z.coerce.number({ error: 'expected an integer >= 0' }).int().min(0).max(10_000_000).default(10_000),
   INGEST_RESUME_TIMEOUT: envDuration().default(30_000),
@@ -85,6 +93,11 @@ export interface IngestConfig {
   readonly backfillMaxIds: number;
   readonly backfillConcurrency: number;
   readonly backfillAttempts: number;
+  /** Silence after which a symbol's tail is probed (ms, 0 = off); see `tail-prober.ts`. */
+  readonly tailSilenceMs: number;
+  readonly tailSilenceMaxMs: number;
+  readonly tailProbesPerSecond: number;
+  readonly tailWeightShare: number;
   readonly resumeTailRecords: number;
   readonly resumeTimeoutMs: number;
   /** Linger of the per-key trade batcher (ms). */
@@ -132,6 +145,10 @@ export function configFromEnv(env: IngestEnv): IngestConfig {
     backfillMaxIds: env.INGEST_BACKFILL_MAX_IDS,
     backfillConcurrency: env.INGEST_BACKFILL_CONCURRENCY,
     backfillAttempts: env.INGEST_BACKFILL_ATTEMPTS,
+    tailSilenceMs: env.INGEST_TAIL_SILENCE,
+    tailSilenceMaxMs: env.INGEST_TAIL_SILENCE_MAX,
+    tailProbesPerSecond: env.INGEST_TAIL_PROBES_PER_SECOND,
+    tailWeightShare: env.INGEST_TAIL_WEIGHT_SHARE,
     resumeTailRecords: env.INGEST_RESUME_TAIL_RECORDS,
     resumeTimeoutMs: env.INGEST_RESUME_TIMEOUT,
     batchLingerMs: env.INGEST_BATCH_LINGER,

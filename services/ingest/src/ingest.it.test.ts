@@ -179,6 +179,42 @@ describe('ingest against the simulator and real Kafka', () => {
     }
   });
 
+  test('one stream goes silent on a healthy connection, then the symbol goes quiet: its in-between trades arrive without it trading again', async () => {
+    // usdm:BTCUSDT trades ids 1..20 over ~1 s, then ids 21..40 from 2.5 s on, then nothing.
+    // usdm:ETHUSDT keeps the shared connection busy for ~9 s and the watchdog waits 60 s, so
+    // no reconnect happens; after id 20 BTCUSDT's stream is silenced (a stalled stream). No
+    // later id ever reveals the hole 21..40: only a silence probe finds it.
+    const t0 = Date.now();
+    const btc = Array.from({ length: 40 }, (_, i) => {
+      const a = i + 1;
+      return { market: 'usdm' as const, symbol: 'BTCUSDT', a, p: `${100 + (a % 7)}.25`, q: `0.${a}`, T: t0 + (a <= 20 ? a * 50 : 2_500 + (a - 20) * 50), m: a % 3 === 0 };
+    });
+    const eth = Array.from({ length: 180 }, (_, i) => ({ market: 'usdm' as const, symbol: 'ETHUSDT', a: 500 + i, p: '3000.5', q: '0.01', T: t0 + i * 50, m: i % 2 === 0 }));
+    const both = [
+      { market: 'usdm', symbol: 'BTCUSDT' },
+      { market: 'usdm', symbol: 'ETHUSDT' },
+    ] as const;
+    const h = await startHarness({
+      symbols: both,
+      sim: { pace: { mode: 'realtime' }, sources: [{ kind: 'trades', trades: [...btc, ...eth] }] },
+      env: { INGEST_SILENCE_TIMEOUT: '60s', INGEST_TAIL_SILENCE: '1s', INGEST_TAIL_SILENCE_MAX: '2s' },
+    });
+    try {
+      await begin(h, both);
+      await waitFor('BTCUSDT ids 1..20 over the websocket', () => h.ingest.lastIds().get('usdm:BTCUSDT') === 20, 10_000);
+      h.sim.inject({ kind: 'silence', market: 'usdm', symbol: 'BTCUSDT' });
+      const { expected, counts } = await finish(h, both);
+      assert.equal(expected.size, 220);
+      assertExactlyOnce(expected, counts);
+      const byId = new Map(h.trades.filter((t) => t.symbol === 'BTCUSDT').map((t) => [t.aggId, t]));
+      for (let a = 21; a <= 40; a++) assert.equal(byId.get(a)?.recovered, true, `id ${a} came from a silence probe`);
+      assert.equal(await metricSum(h.ingest, 'cvd_ingest_reconnects_total'), 0, 'the connection never went down');
+      assert.ok((await metricSum(h.ingest, 'cvd_ingest_tail_probes_total', { reason: 'silence' })) >= 1);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('rotation before the forced lifetime loses and duplicates nothing; pongs keep connections alive within the message rate', async () => {
     const protocol = { connectionLifetimeMs: 4_000, pingIntervalMs: 200, pongTimeoutMs: 1_000 };
     const h = await startHarness({

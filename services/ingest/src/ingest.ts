@@ -157,6 +157,14 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
 
     /** `market:stream` → symbol, for the streams carried (a resumed connection names streams). */
     const streamSymbols = new Map<string, string>();
+    const symbolsOf = (market: Market, streams: readonly string[]): string[] => {
+      const list: string[] = [];
+      for (const stream of streams) {
+        const symbol = streamSymbols.get(`${market}:${stream}`);
+        if (symbol !== undefined) list.push(symbol);
+      }
+      return list;
+    };
     const managers = Object.fromEntries(
       MARKETS.map((market) => [
         market,
@@ -169,14 +177,8 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestHa
           handlers: {
             onTrade: (frame, receivedAtMs) => r.onWsTrade(frame.trade, receivedAtMs),
             onMalformed: (raw, error, connection) => onMalformed(market, raw, error, connection),
-            onResumed: (streams) => {
-              const list: string[] = [];
-              for (const stream of streams) {
-                const symbol = streamSymbols.get(`${market}:${stream}`);
-                if (symbol !== undefined) list.push(symbol);
-              }
-              r.resumed(market, list);
-            },
+            onResumed: (streams) => r.resumed(market, symbolsOf(market, streams)),
+            onRotated: (streams) => r.rotated(market, symbolsOf(market, streams)),
           },
         }),
       ]),

@@ -28,6 +28,8 @@ export interface MarketConnectionsHandlers {
    * that stay silent (an outage at the end of a symbol's stream reveals no gap by itself).
    */
   onResumed?(streams: readonly string[], connection: string): void;
+  /** A planned rotation replaced the connection of these streams (the router probes the silent ones' tails). */
+  onRotated?(streams: readonly string[], connection: string): void;
 }
 
 interface Slot {
@@ -261,6 +263,7 @@ export class MarketConnections {
     this.#scheduleRotation(slot, next);
     this.#log.info({ connection: slot.label, old: old?.id, new: next.id }, 'rotation done: closing the old connection');
     void old?.close('local');
+    this.#handlers.onRotated?.([...slot.streams], next.label);
   }
 
   #scheduleReconnect(slot: Slot, cause: CloseCause): void {

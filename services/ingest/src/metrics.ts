@@ -15,6 +15,7 @@ export class IngestMetrics {
   readonly backfilled: Counter<'market' | 'symbol'>;
   readonly unrecoverable: Counter<'market' | 'symbol' | 'reason'>;
   readonly backfillRequests: Counter<'market' | 'outcome'>;
+  readonly tailProbes: Counter<'market' | 'reason'>;
   readonly openHoleIds: Gauge<'market'>;
   readonly reconnects: Counter<'market' | 'connection' | 'cause'>;
   readonly rotations: Counter<'market' | 'connection'>;
@@ -55,6 +56,12 @@ export class IngestMetrics {
       name: 'cvd_ingest_unrecoverable_total',
       help: 'ids given up on: not_served (REST has no such row), request_failed, too_large (hole above INGEST_BACKFILL_MAX_IDS)',
       labelNames: ['market', 'symbol', 'reason'],
+      registers,
+    });
+    this.tailProbes = new Counter({
+      name: 'cvd_ingest_tail_probes_total',
+      help: 'REST probes of the ids after the last published one (reason: reconnect, rotation, silence)',
+      labelNames: ['market', 'reason'],
       registers,
     });
     this.backfillRequests = new Counter({

@@ -21,7 +21,7 @@ const trade = (aggId: number, symbol = 'BTCUSDT'): BinanceTrade => ({
   buyerMaker: aggId % 2 === 0,
 });
 
-function setup(serve: (req: BackfillRequest) => BackfillResult) {
+function setup(serve: (req: BackfillRequest) => BackfillResult, tail: { tailSilenceMs?: number; tailSilenceMaxMs?: number } = {}) {
   const published: AggTrade[] = [];
   const dead: string[] = [];
   const sink: TradeSink = { publishTrade: (t) => void published.push(t), deadLetter: (_m, _raw, reason) => void dead.push(reason) };
@@ -33,7 +33,7 @@ function setup(serve: (req: BackfillRequest) => BackfillResult) {
     },
   };
   const router = new TradeRouter({
-    config: { backfillDelayMs: 40, backfillMaxIds: 1000, backfillConcurrency: 2, backfillAttempts: 3, reconnectInitialMs: 10, reconnectMaxMs: 50 },
+    config: { backfillDelayMs: 40, backfillMaxIds: 1000, backfillConcurrency: 2, backfillAttempts: 3, reconnectInitialMs: 10, reconnectMaxMs: 50, ...tail },
     sink,
     rest,
     metrics: new IngestMetrics(new Registry(), { markets: ['spot'], producerBuffered: () => 0, openHoleIds: () => 0 }),
@@ -223,6 +223,30 @@ describe('TradeRouter', () => {
         { from: 2, to: 1002 },
       ]);
       assert.deepEqual(published.map((t) => t.aggId), [1, 2, 3]);
+      await router.close();
+    });
+    test('a planned rotation probes the symbols then silent, like a reconnect', async () => {
+      const { router, published, requests } = setup(serveUpTo(7));
+      router.activate('spot', 'BTCUSDT');
+      for (const a of [1, 2, 3, 4, 5]) router.onWsTrade(trade(a), Date.now());
+      router.rotated('spot', ['BTCUSDT']);
+      await sleep(150);
+      assert.deepEqual(requests, [{ from: 6, to: 1006 }]);
+      assert.deepEqual(published.map((t) => t.aggId), [1, 2, 3, 4, 5, 6, 7]);
+      assert.equal(router.tailProbesByReason.rotation, 1);
+      await router.close();
+    });
+
+    test('a symbol silent while its connection is up gets its tail probed (tailSilenceMs), less often while it stays quiet', async () => {
+      let upTo = 5;
+      const { router, published, requests } = setup((req) => serveUpTo(upTo)(req), { tailSilenceMs: 60, tailSilenceMaxMs: 120 });
+      router.activate('spot', 'BTCUSDT');
+      for (const a of [1, 2, 3, 4, 5]) router.onWsTrade(trade(a), Date.now());
+      upTo = 9; // ids 6..9 were sent into a stalled stream
+      await sleep(200);
+      assert.deepEqual(requests[0], { from: 6, to: 1006 });
+      assert.deepEqual(published.map((t) => t.aggId), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      assert.ok(router.tailProbesByReason.silence >= 1);
       await router.close();
     });
   });

@@ -9,12 +9,12 @@
  * up to `backfillAttempts` times with backoff, then counted in `cvd_ingest_unrecoverable_total`
  * and logged — never hidden.
  *
- * A hole only shows when a later id arrives. Trades lost in a websocket outage that were the
- * LAST ones of a symbol's stream (it then went quiet) reveal nothing, so after a connection
- * comes back ({@link TradeRouter.resumed}) every symbol still silent `backfillDelayMs` later
- * gets its tail probed over REST (`fromId` = last id + 1, up to `backfillMaxIds` ids; REST
- * answering nothing more is the normal outcome, not a loss). A symbol already probed at its
- * last id after that reconnect (several connections coming back at once) is not probed again.
+ * A hole only shows when a later id arrives, so trades lost at the end of a symbol's stream
+ * are found by tail probes (`fromId` = last id + 1, up to `backfillMaxIds` ids; REST answering
+ * nothing more is the normal outcome, not a loss). When to probe — after a reconnect
+ * ({@link TradeRouter.resumed}), a rotation ({@link TradeRouter.rotated}) and a symbol's
+ * silence, busiest first, spread and weight-budgeted — is decided by {@link TailProber};
+ * the router runs the probes.
  */
 import type { BackfillRequest, BackfillResult, FrameTrade } from '@cvd/binance';
 import { Backoff, RateLimitedLog, type Logger } from '@cvd/common';
@@ -24,30 +24,31 @@ import type { IngestConfig } from './env.js';
 import type { IngestMetrics } from './metrics.js';
 import { SymbolSequence, type HoleRange } from './sequence.js';
 import type { TradeSink } from './sink.js';
+import { TailProber, type ProbeClock, type ProbeReason } from './tail-prober.js';
+import { fetchHole } from './hole-fetch.js';
 
 /** What the router needs from the REST client. */
 export interface Backfiller {
   backfill(request: BackfillRequest): Promise<BackfillResult>;
+  /** REST weight used in the current window of `market`'s pool, and its budget (tail probes stay below a share). */
+  weightUsage?(market: Market): { readonly used: number; readonly budget: number };
 }
 
 export type RouterConfig = Pick<
   IngestConfig,
   'backfillDelayMs' | 'backfillMaxIds' | 'backfillConcurrency' | 'backfillAttempts' | 'reconnectInitialMs' | 'reconnectMaxMs'
->;
+> &
+  Partial<Pick<IngestConfig, 'tailSilenceMs' | 'tailSilenceMaxMs' | 'tailProbesPerSecond' | 'tailWeightShare'>>;
 
 interface SymbolState {
   readonly market: Market;
   readonly symbol: string;
   readonly seq: SymbolSequence;
-  /** A tail probe is queued or running. */
-  probing: boolean;
-  /** The last finished tail probe: the last id after it and when it was started. */
-  probed: { readonly lastId: number; readonly startedAtMs: number } | undefined;
 }
 
 type Job =
   | { readonly kind: 'hole'; readonly state: SymbolState; readonly range: HoleRange; readonly generation: number }
-  | { readonly kind: 'tail'; readonly state: SymbolState; readonly generation: number; readonly attempt: number };
+  | { readonly kind: 'tail'; readonly state: SymbolState; readonly generation: number; readonly attempt: number; readonly reason: ProbeReason };
 
 export interface RouterStats {
   published: number;
@@ -57,7 +58,7 @@ export interface RouterStats {
   unrecoverable: number;
   inactiveFrames: number;
   schemaRejected: number;
-  /** REST probes of the tail of a symbol silent after a reconnect. */
+  /** REST probes of the tail of a symbol (after a reconnect, a rotation, or its silence). */
   tailProbes: number;
 }
 
@@ -76,7 +77,9 @@ export class TradeRouter {
   readonly #running = new Set<Promise<void>>();
   readonly #abort = new AbortController();
   readonly #restBackoff: Backoff;
-  readonly #probeTimers = new Set<NodeJS.Timeout>();
+  readonly #prober: TailProber;
+  /** Tail-probe attempts of the current probe per symbol (failed requests retried with backoff). */
+  readonly #tailAttempts = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #closed = false;
@@ -89,6 +92,8 @@ export class TradeRouter {
     metrics: IngestMetrics;
     logger: Logger;
     now?: () => number;
+    /** The tail prober's clock and timers (unit tests pass a fake one). */
+    probeClock?: ProbeClock;
   }) {
     this.#config = options.config;
     this.#sink = options.sink;
@@ -101,6 +106,26 @@ export class TradeRouter {
       initialMs: Math.max(options.config.backfillDelayMs, options.config.reconnectInitialMs),
       maxMs: Math.max(options.config.reconnectMaxMs, options.config.backfillDelayMs),
     });
+    const c = options.config;
+    this.#prober = new TailProber({
+      config: {
+        settleMs: c.backfillDelayMs,
+        silenceMs: c.tailSilenceMs ?? 0,
+        silenceMaxMs: c.tailSilenceMaxMs ?? 15 * 60_000,
+        probesPerSecond: c.tailProbesPerSecond ?? 5,
+        weightShare: c.tailWeightShare ?? 0.5,
+      },
+      hooks: {
+        probe: (key, reason) => this.#startTail(key, reason),
+        weight: (market) => this.#rest.weightUsage?.(market),
+      },
+      ...(options.probeClock !== undefined ? { clock: options.probeClock } : {}),
+    });
+  }
+
+  /** Tail probes started, by reason. */
+  get tailProbesByReason(): Readonly<Record<ProbeReason, number>> {
+    return this.#prober.stats.started;
   }
 
   /** Last ids published by a previous run (`market:SYMBOL` → aggId), used when a symbol is activated. */
@@ -115,7 +140,8 @@ export class TradeRouter {
     const seq = new SymbolSequence({ backfillDelayMs: this.#config.backfillDelayMs, maxHoleIds: this.#config.backfillMaxIds });
     const seeded = this.#seeds.get(k);
     if (seeded !== undefined) seq.seed(seeded);
-    this.#states.set(k, { market, symbol, seq, probing: false, probed: undefined });
+    this.#states.set(k, { market, symbol, seq });
+    this.#prober.track(k, market, seq.last);
   }
 
   /** Stops: later frames are dropped, open holes forgotten (a re-add starts afresh). */
@@ -128,6 +154,8 @@ export class TradeRouter {
     this.#seeds.delete(k);
     this.#withHoles.delete(st);
     this.#states.delete(k);
+    this.#prober.untrack(k);
+    this.#tailAttempts.delete(k);
   }
 
   isActive(market: Market, symbol: string): boolean {
@@ -159,70 +187,29 @@ export class TradeRouter {
     const lag = receivedAtMs - t.tradeTimeMs;
     this.#metrics.lag.observe({ market: t.market }, Math.max(0, lag));
     this.#metrics.symbolLag.set(labels, lag);
-    const o = st.seq.observe(t.aggId, this.#now());
-    switch (o.kind) {
-      case 'duplicate':
-        this.stats.duplicates += 1;
-        this.#metrics.duplicates.inc(labels);
-        return;
-      case 'gap': {
-        const size = o.hole.hi - o.hole.lo + 1;
-        this.stats.gaps += 1;
-        this.#metrics.gaps.inc(labels);
-        this.#metrics.gapIds.inc(labels, size);
-        if (o.tooLarge) {
-          this.#giveUp(st, size, 'too_large', { hole: o.hole, maxIds: this.#config.backfillMaxIds });
-        } else {
-          this.#rlog.info(`gap:${t.market}:${t.symbol}`, { ...labels, hole: o.hole, size }, 'hole in the aggTrade ids: will backfill what stays missing');
-          this.#withHoles.add(st);
-          this.#arm();
-        }
-        break;
-      }
-      default:
-        break;
-    }
+    if (!this.#observe(st, t.aggId, this.#now(), true)) return;
     this.#publish(t, false, receivedAtMs);
   }
 
   /**
    * A websocket connection of these symbols is back after an outage (its subscriptions are
-   * acknowledged). Each symbol with a known last id that is still silent `backfillDelayMs`
-   * later — no frame raised its last id, so no gap can show what the outage swallowed — gets
-   * its tail probed over REST, unless it was already probed at that id since this reconnect.
+   * acknowledged): each one still silent `backfillDelayMs` later gets its tail probed.
    */
   resumed(market: Market, symbols: readonly string[]): void {
     if (this.#closed) return;
-    const at = this.#now();
-    const watch: { st: SymbolState; last: number; generation: number }[] = [];
-    for (const symbol of symbols) {
-      const st = this.#states.get(`${market}:${symbol}`);
-      const last = st?.seq.last;
-      if (st === undefined || last === undefined) continue; // nothing known: no tail to probe
-      watch.push({ st, last, generation: st.seq.generation });
-    }
-    if (watch.length === 0) return;
-    const timer = setTimeout(() => {
-      this.#probeTimers.delete(timer);
-      if (this.#closed) return;
-      for (const { st, last, generation } of watch) {
-        if (this.#states.get(`${st.market}:${st.symbol}`) !== st || st.seq.generation !== generation) continue;
-        if (st.seq.last !== last) continue; // heard from: a gap, if any, shows the normal way
-        if (st.probing) continue;
-        if (st.probed !== undefined && st.probed.lastId === last && st.probed.startedAtMs >= at) continue;
-        st.probing = true;
-        this.#jobs.push({ kind: 'tail', state: st, generation, attempt: 0 });
-      }
-      this.#pump();
-    }, this.#config.backfillDelayMs);
-    this.#probeTimers.add(timer);
+    this.#prober.resumed(symbols.map((s) => `${market}:${s}`));
+  }
+
+  /** A planned rotation replaced the connection of these symbols: probe the ones then silent. */
+  rotated(market: Market, symbols: readonly string[]): void {
+    if (this.#closed) return;
+    this.#prober.rotated(symbols.map((s) => `${market}:${s}`));
   }
 
   /** Stops backfilling (in-flight requests are aborted) and waits for running jobs. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const t of this.#probeTimers) clearTimeout(t);
-    this.#probeTimers.clear();
+    this.#prober.close();
     clearTimeout(this.#timer);
     this.#jobs.length = 0;
     this.#abort.abort(new Error('ingest stopping'));
@@ -260,109 +247,109 @@ export class TradeRouter {
     this.#rlog.warn(`lost:${st.market}:${st.symbol}:${reason}`, { market: st.market, symbol: st.symbol, count, reason, ...fields }, 'aggTrade ids could not be recovered');
   }
 
+  /** The prober starts a probe: queue it with the hole backfills (same concurrency). */
+  #startTail(key: string, reason: ProbeReason): void {
+    const st = this.#states.get(key);
+    if (this.#closed || st === undefined) {
+      this.#prober.finished(key, { kind: 'failed' });
+      return;
+    }
+    this.#jobs.push({ kind: 'tail', state: st, generation: st.seq.generation, attempt: this.#tailAttempts.get(key) ?? 0, reason });
+    this.#pump();
+  }
+
   /**
    * Fetches what REST holds after the last id of a silent symbol and publishes it (`recovered`)
    * through the same id tracking as websocket frames, so an id arriving both ways is published
-   * once. A full answer (`backfillMaxIds` ids) probes on; failed requests are retried up to
-   * `backfillAttempts` times with backoff, then logged.
+   * once. A full answer (`backfillMaxIds` ids) probes on; failed requests are retried (through
+   * the prober, with backoff) up to `backfillAttempts` times, then logged.
    */
   async #probeTail(job: Extract<Job, { kind: 'tail' }>): Promise<void> {
     const st = job.state;
-    const stale = (): boolean => this.#closed || this.#states.get(`${st.market}:${st.symbol}`) !== st || st.seq.generation !== job.generation;
+    const key = `${st.market}:${st.symbol}`;
+    const stale = (): boolean => this.#closed || this.#states.get(key) !== st || st.seq.generation !== job.generation;
+    const end = (outcome: Parameters<TailProber['finished']>[1]): void => {
+      if (outcome.kind !== 'retry') this.#tailAttempts.delete(key);
+      if (this.#states.get(key) === st) this.#prober.finished(key, outcome);
+    };
     const last = st.seq.last;
-    if (stale() || last === undefined) {
-      st.probing = false;
-      return;
-    }
-    const startedAtMs = this.#now();
+    if (stale() || last === undefined) return end({ kind: 'failed' });
     const fromId = last + 1;
+    const labels = { market: st.market, symbol: st.symbol, fromId, reason: job.reason };
     this.stats.tailProbes += 1;
+    this.#metrics.tailProbes.inc({ market: st.market, reason: job.reason });
     let result: BackfillResult;
     try {
-      result = await this.#rest.backfill({
-        market: st.market,
-        symbol: st.symbol,
-        fromId,
-        toIdExclusive: fromId + this.#config.backfillMaxIds,
-        signal: this.#abort.signal,
-      });
+      result = await this.#rest.backfill({ market: st.market, symbol: st.symbol, fromId, toIdExclusive: fromId + this.#config.backfillMaxIds, signal: this.#abort.signal });
     } catch (err) {
-      st.probing = false;
-      if (stale()) return;
+      if (stale()) return end({ kind: 'failed' });
       this.#metrics.backfillRequests.inc({ market: st.market, outcome: 'failed' });
-      this.#rlog.warn(`tail:${st.market}:${st.symbol}`, { err, market: st.market, symbol: st.symbol, fromId }, 'REST probe of a silent symbol failed');
-      return;
+      this.#rlog.warn(`tail:${st.market}:${st.symbol}`, { err, ...labels }, 'REST probe of a silent symbol failed');
+      return end({ kind: 'failed' });
     }
-    if (stale()) {
-      st.probing = false;
-      return;
-    }
+    if (stale()) return end({ kind: 'failed' });
     const now = this.#now();
     let recovered = 0;
     for (const t of result.trades) {
-      if (!this.#takeRecovered(st, t, now)) continue;
+      if (!this.#observe(st, t.aggId, now, false)) continue;
       this.#publish(t, true, now);
       recovered += 1;
     }
     if (recovered > 0) {
       this.#metrics.backfilled.inc({ market: st.market, symbol: st.symbol }, recovered);
-      this.#rlog.info(`tail-found:${st.market}:${st.symbol}`, { market: st.market, symbol: st.symbol, fromId, recovered }, 'trades after the last id of a silent symbol recovered over REST');
+      this.#rlog.info(`tail-found:${st.market}:${st.symbol}`, { ...labels, recovered }, 'trades after the last id of a silent symbol recovered over REST');
     }
     const err = result.error;
     this.#metrics.backfillRequests.inc({ market: st.market, outcome: err !== undefined ? 'failed' : 'complete' });
     if (err === undefined && result.missingCount === 0 && result.trades.length > 0) {
       // REST served the whole window: there may be more.
-      this.#jobs.push({ kind: 'tail', state: st, generation: job.generation, attempt: 0 });
+      this.#jobs.push({ ...job, attempt: 0 });
       return;
     }
     if (err !== undefined && err.retriable && job.attempt + 1 < this.#config.backfillAttempts) {
-      const delay = this.#restBackoff.next({ retryAfterMs: err.retryAfterMs });
-      const timer = setTimeout(() => {
-        this.#probeTimers.delete(timer);
-        if (this.#closed) return;
-        this.#jobs.push({ kind: 'tail', state: st, generation: job.generation, attempt: job.attempt + 1 });
-        this.#pump();
-      }, delay);
-      this.#probeTimers.add(timer);
-      this.#rlog.warn(`tail:${st.market}:${err.code}`, { err, market: st.market, symbol: st.symbol, fromId }, 'REST probe of a silent symbol failed: retrying');
-      return;
+      this.#tailAttempts.set(key, job.attempt + 1);
+      this.#rlog.warn(`tail:${st.market}:${err.code}`, { err, ...labels }, 'REST probe of a silent symbol failed: retrying');
+      return end({ kind: 'retry', delayMs: this.#restBackoff.next({ retryAfterMs: err.retryAfterMs }) });
     }
-    st.probing = false;
     if (err !== undefined) {
-      this.#rlog.warn(`tail:${st.market}:${err.code}`, { err, market: st.market, symbol: st.symbol, fromId }, 'REST probe of a silent symbol failed: giving up until the next reconnect');
-      return;
+      this.#rlog.warn(`tail:${st.market}:${err.code}`, { err, ...labels }, 'REST probe of a silent symbol failed: giving up until the next reconnect or silence probe');
+      return end({ kind: 'failed' });
     }
     this.#restBackoff.reset();
-    const lastId = st.seq.last;
-    if (lastId !== undefined) st.probed = { lastId, startedAtMs };
+    end({ kind: 'done', lastId: st.seq.last });
   }
 
   /**
-   * Whether a trade fetched past the last id must be published: runs it through the id tracking
-   * like a websocket frame (a later id raises `last`, a skipped id opens a hole that is
-   * backfilled the usual way, an id already published is dropped).
+   * Runs an id through the symbol's tracking (websocket frames and trades fetched past the last
+   * id alike): false for an id already published; a later id raises `last` (the prober hears of
+   * it), a skipped id opens a hole that is backfilled the usual way.
    */
-  #takeRecovered(st: SymbolState, t: FrameTrade, now: number): boolean {
-    const o = st.seq.observe(t.aggId, now);
-    switch (o.kind) {
-      case 'duplicate':
-        return false;
-      case 'gap': {
-        const labels = { market: st.market, symbol: st.symbol };
-        const size = o.hole.hi - o.hole.lo + 1;
-        this.stats.gaps += 1;
-        this.#metrics.gaps.inc(labels);
-        this.#metrics.gapIds.inc(labels, size);
-        if (o.tooLarge) this.#giveUp(st, size, 'too_large', { hole: o.hole, maxIds: this.#config.backfillMaxIds });
-        else {
-          this.#withHoles.add(st);
-          this.#arm();
-        }
-        return true;
+  #observe(st: SymbolState, aggId: number, now: number, ws: boolean): boolean {
+    const labels = { market: st.market, symbol: st.symbol };
+    const before = st.seq.last;
+    const o = st.seq.observe(aggId, now);
+    const after = st.seq.last;
+    if (after !== undefined && after !== before) this.#prober.heard(`${st.market}:${st.symbol}`, after);
+    if (o.kind === 'duplicate') {
+      if (ws) {
+        this.stats.duplicates += 1;
+        this.#metrics.duplicates.inc(labels);
       }
-      default:
-        return true;
+      return false;
     }
+    if (o.kind !== 'gap') return true;
+    const size = o.hole.hi - o.hole.lo + 1;
+    this.stats.gaps += 1;
+    this.#metrics.gaps.inc(labels);
+    this.#metrics.gapIds.inc(labels, size);
+    if (o.tooLarge) {
+      this.#giveUp(st, size, 'too_large', { hole: o.hole, maxIds: this.#config.backfillMaxIds });
+    } else {
+      this.#rlog.info(`gap:${st.market}:${st.symbol}`, { ...labels, hole: o.hole, size }, 'hole in the aggTrade ids: will backfill what stays missing');
+      this.#withHoles.add(st);
+      this.#arm();
+    }
+    return true;
   }
 
   /** Wakes up when the earliest hole is due. */
@@ -411,54 +398,22 @@ export class TradeRouter {
     if (job.kind === 'tail') return this.#probeTail(job);
     const { state: st, range } = job;
     const stale = (): boolean => this.#closed || this.#states.get(`${st.market}:${st.symbol}`) !== st || st.seq.generation !== job.generation;
-    if (stale()) return;
-    let result: BackfillResult;
-    try {
-      result = await this.#rest.backfill({
-        market: st.market,
-        symbol: st.symbol,
-        fromId: range.lo,
-        toIdExclusive: range.hi + 1,
+    await fetchHole(
+      {
+        rest: this.#rest,
+        config: this.#config,
+        metrics: this.#metrics,
+        rlog: this.#rlog,
+        backoff: this.#restBackoff,
         signal: this.#abort.signal,
-      });
-    } catch (err) {
-      if (stale()) return;
-      this.#metrics.backfillRequests.inc({ market: st.market, outcome: 'failed' });
-      this.#giveUp(st, st.seq.settle(range, { kind: 'abandon' }), 'request_failed', { err, hole: range });
-      return;
-    }
-    if (stale()) return;
-    const now = this.#now();
-    let recovered = 0;
-    for (const t of result.trades) {
-      if (!st.seq.take(t.aggId)) continue; // the websocket delivered it meanwhile
-      this.#publish(t, true, now);
-      recovered += 1;
-    }
-    if (recovered > 0) this.#metrics.backfilled.inc({ market: st.market, symbol: st.symbol }, recovered);
-    const err = result.error;
-    const outcome = err !== undefined ? 'failed' : result.missingCount > 0 ? 'partial' : 'complete';
-    this.#metrics.backfillRequests.inc({ market: st.market, outcome });
-    if (err === undefined && result.missingCount === 0) {
-      this.#restBackoff.reset();
-      st.seq.settle(range, { kind: 'abandon' });
-      return;
-    }
-    let abandoned: number;
-    if (err !== undefined && err.retriable) {
-      const retryAt = now + this.#restBackoff.next({ retryAfterMs: err.retryAfterMs });
-      abandoned = st.seq.settle(range, { kind: 'retry', retryAt, maxAttempts: this.#config.backfillAttempts });
-    } else if (err === undefined) {
-      // REST answered without these ids: maybe not visible yet; look once more, then give up.
-      abandoned = st.seq.settle(range, { kind: 'retry', retryAt: now + 2 * this.#config.backfillDelayMs, maxAttempts: 2 });
-    } else {
-      abandoned = st.seq.settle(range, { kind: 'abandon' });
-    }
-    if (err !== undefined) {
-      const level = err.code === 'ip-banned' ? 'error' : 'warn';
-      this.#rlog.log(level, `rest:${st.market}:${err.code}`, { err, market: st.market, symbol: st.symbol, hole: range }, 'REST backfill request failed');
-    }
-    this.#giveUp(st, abandoned, err === undefined ? 'not_served' : 'request_failed', { hole: range, missing: result.missing.slice(0, 5) });
+        now: this.#now,
+        publish: (t, receivedAtMs) => this.#publish(t, true, receivedAtMs),
+        giveUp: (count, reason, fields) => this.#giveUp(st, count, reason, fields),
+      },
+      { market: st.market, symbol: st.symbol, seq: st.seq },
+      range,
+      stale,
+    );
     if (st.seq.missing === 0) this.#withHoles.delete(st);
   }
 }

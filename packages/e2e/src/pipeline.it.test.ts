@@ -95,8 +95,9 @@ describe('pipeline end to end', () => {
     const connsBefore = connections(pipeline);
     const del = await pipeline.admin('DELETE', `/symbols/${late.market}/${encodeURIComponent(late.symbol)}`);
     assert.ok(del.status >= 200 && del.status < 300, `DELETE → ${del.status} ${JSON.stringify(del.body)}`);
-    await sleep(3000);
-    const stoppedAt = await lastAggId(pipeline, late.symbol);
+    // Trades applied before the DELETE still reach QuestDB (forming bars are written every few
+    // seconds, later under load): take the last id once it has stopped moving, then check it stays.
+    const stoppedAt = await settledLastAggId(pipeline, late.symbol);
     await sleep(4000);
     assert.equal(await lastAggId(pipeline, late.symbol), stoppedAt, 'no trades of a removed symbol are aggregated');
     assert.ok(pipeline.sim.groundTruth().trades(late.market, late.symbol).at(-1)!.a > (stoppedAt ?? 0), 'while the exchange kept trading it');
@@ -133,6 +134,23 @@ async function lastAggId(p: Pipeline, symbol: string): Promise<number | undefine
   const r = await p.sql.rows(`SELECT max(last_agg_id) m FROM ${p.names.table} WHERE market = 'usdm' AND symbol = '${symbol}'`).catch(() => []);
   const v = r[0]?.m;
   return typeof v === 'number' ? v : undefined;
+}
+
+/** The symbol's last aggregated id once it has not changed for `quietMs` (bounded: a removed symbol must go quiet). */
+async function settledLastAggId(p: Pipeline, symbol: string, quietMs = 6000, timeoutMs = 60_000): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await lastAggId(p, symbol);
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > deadline) throw new Error(`${symbol}'s last aggregated id kept moving for ${timeoutMs} ms after it was removed (now ${String(last)})`);
+    await sleep(500);
+    const now = await lastAggId(p, symbol);
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+  return last;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -73,7 +73,7 @@ export async function runCommand(argv: string[], out: (s: string) => void): Prom
   const replicas = a.aggregators === undefined ? 1 : Number(a.aggregators);
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 32) throw new CliUsageError('--aggregators expects a whole number from 1 to 32');
   const repo = findRepoRoot();
-  const simOptions = a.sim ? { ...buildSimOptions(a, Date.now()), start: 'first-subscriber' as const } : undefined;
+  const simOptions = a.sim ? buildSimOptions(a, Date.now()) : undefined;
   const configFile = a.config ?? join(repo, 'config', 'symbols.yaml');
   if (!a.sim && !existsSync(configFile)) throw new CliUsageError(`symbol file ${configFile} not found; pass --config FILE or use --sim`);
 

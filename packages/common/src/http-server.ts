@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { CvdError } from '@cvd/core';
+import { httpServerOptions, type HttpLimits } from './http-limits.js';
 
 /** What `/health` reports. Extra fields are passed through to the JSON body. */
 export interface HealthReport {
@@ -31,6 +32,8 @@ export interface OpsServerOptions {
   readonly health: () => HealthReport | Promise<HealthReport>;
   readonly logger: Logger;
   readonly routes?: readonly OpsRoute[];
+  /** Slowloris bounds. @defaultValue {@link DEFAULT_HTTP_LIMITS} */
+  readonly limits?: HttpLimits;
 }
 
 export interface OpsServer {
@@ -61,7 +64,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   for (const r of [...builtin, ...(options.routes ?? [])]) routes.set(`${r.method.toUpperCase()} ${r.path}`, r);
   const paths = new Set([...routes.values()].map((r) => r.path));
 
-  const server = createServer((req, res) => {
+  const server = createServer(httpServerOptions(options.limits), (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const route = routes.get(`${req.method ?? 'GET'} ${path}`);
     if (route === undefined) {

@@ -10,6 +10,8 @@ export { envBoolean, envDuration, envList, envLogLevel, envPort, isSecretName, p
 export type { EnvSource } from './env.js';
 export { createMetricsRegistry, OPS_SERVER_ERROR_CODES, OpsServerError, startOpsServer } from './http-server.js';
 export type { HealthReport, OpsRoute, OpsServer, OpsServerOptions } from './http-server.js';
+export { DEFAULT_HTTP_LIMITS, httpServerOptions, slowClientCutOffMs } from './http-limits.js';
+export type { HttpLimits } from './http-limits.js';
 export { DEFAULT_STOP_TIMEOUT_MS, EXIT_CODES, LIFECYCLE_ERROR_CODES, LifecycleError, runService } from './lifecycle.js';
 export type { ExitCode, ProcessLike, RunServiceOptions, ServiceHandle } from './lifecycle.js';
 export { bootService } from './bootstrap.js';

@@ -61,6 +61,8 @@ export interface Simulator {
   /** Resolves when open connections of `market` hold all of these streams (polls; bounded). */
   waitForSubscribers(market: Market, streams: readonly string[], timeoutMs?: number): Promise<void>;
   stats(): SimulatorStats;
+  /** Trade time (ms) of the earliest trade of all sources, or undefined when they hold none (a replay's start, for start-up checks). */
+  firstTradeTimeMs(): number | undefined;
   /** Idempotent: stops the feed, closes every connection and server. */
   stop(): Promise<void>;
 }
@@ -169,6 +171,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ...subs.stats(),
       rest: server.restStats(),
     }),
+    firstTradeTimeMs() {
+      let first: number | undefined;
+      for (const s of sources) {
+        const r = s.trades().next();
+        if (r.done !== true && (first === undefined || r.value.T < first)) first = r.value.T;
+      }
+      return first;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -10,6 +10,7 @@ export const STACK_ERROR_CODES = [
   'start-failed',
   'not-healthy',
   'repo-not-found',
+  'unsafe-reset',
 ] as const;
 export type StackErrorCode = (typeof STACK_ERROR_CODES)[number];
 
@@ -27,6 +28,7 @@ const RETRIABLE: Readonly<Record<StackErrorCode, boolean>> = {
   'start-failed': false,
   'not-healthy': true,
   'repo-not-found': false,
+  'unsafe-reset': false,
 };
 
 export class StackError extends CvdError<StackErrorCode> {

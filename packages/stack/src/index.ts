@@ -20,3 +20,4 @@ export {
   type ComponentStatus,
   type ComponentInfo,
 } from './stack.js';
+export { stackReset, resetTargets, type ResetResult, type ResetTarget } from './reset.js';

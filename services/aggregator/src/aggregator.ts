@@ -17,6 +17,7 @@ import { BarPublisher } from './bar-publisher.js';
 import { deadLetterMessage } from './dead-letters.js';
 import { decodeRecord, type Decoded } from './decode.js';
 import type { AggregatorMetrics } from './metrics.js';
+import { TooOldTrades } from './too-old.js';
 import { PartitionWorker } from './partition-worker.js';
 import { SnapshotStore, type Snapshot } from './snapshots.js';
 
@@ -88,6 +89,7 @@ export class Aggregator {
   private readonly deadLetters: BatchingProducer;
   private readonly now: () => number;
   private readonly rl: RateLimitedLog;
+  private readonly tooOld: TooOldTrades;
   private readonly anchors: AnchorFeed | undefined;
   private readonly bars: BarPublisher | undefined;
   /** The bytes of the snapshot being written (see `checkpoint`), grown as needed. */
@@ -113,6 +115,7 @@ export class Aggregator {
       ...(o.onFatal ? { onGiveUp: o.onFatal } : {}),
     });
     this.rl = new RateLimitedLog(o.logger, { intervalMs: 10_000 });
+    this.tooOld = new TooOldTrades(o.logger, o.metrics.tooOld);
     this.lastFormingWriteMs = this.now();
     this.bars = o.barStream
       ? new BarPublisher({
@@ -252,6 +255,7 @@ export class Aggregator {
       for (const r of batch.records) for (const t of r.receivedAtMs ?? []) latency.observe((appliedAt - t) / 1000);
     }
     this.account(result, (i) => origin[i], dead, topic, partition);
+    this.tooOld.note(result.rejected, partition, worker.eventWatermarkMs);
     if (dead.length) this.deadLetters.enqueue(this.o.topics.deadLetter, dead);
     this.o.metrics.lag.set({ partition: String(partition) }, Math.max(0, Number(batch.highWatermark - batch.nextOffset)));
     this.o.metrics.pendingRows.set(this.pendingRows());
@@ -378,6 +382,7 @@ export class Aggregator {
         assignedPartitions: s.assigned,
         pendingRows: pending,
         lastFlushOkAgoMs: now - s.lastWriteOkMs,
+        tooOldTrades: this.tooOld.snapshot(),
         ...(s.lastWriteError ? { lastFlushError: s.lastWriteError } : {}),
       },
     };

@@ -14,6 +14,7 @@ export function aggregatorMetrics(registry: Registry, options: { latency?: boole
     duplicates: new Counter({ name: 'cvd_aggregator_duplicates_total', help: 'aggTrades dropped as duplicates', registers: [registry] }),
     lateRevisions: new Counter({ name: 'cvd_aggregator_late_revisions_total', help: 'late aggTrades that revised a final bar', registers: [registry] }),
     lateBeyondHorizon: new Counter({ name: 'cvd_aggregator_late_beyond_horizon_total', help: 'aggTrades older than the revision horizon (dead-lettered)', registers: [registry] }),
+    tooOld: new Counter({ name: 'cvd_aggregator_too_old_trades_total', help: 'aggTrades refused as too old (beyond-horizon, settled-id) and dead-lettered, per symbol (only symbols that had one); a replay of history into a used stack: run `cvd stack reset`', labelNames: ['market', 'symbol', 'reason'], registers: [registry] }),
     deadLetters: new Counter({ name: 'cvd_aggregator_dead_letters_total', help: 'records sent to the dead-letter topic', labelNames: ['reason'], registers: [registry] }),
     producerRefused: new Counter({
       name: 'cvd_aggregator_producer_refused_total',

@@ -81,7 +81,7 @@ export async function startAggregator(options: StartAggregatorOptions): Promise<
     env,
     health: () => {
       const h = aggregator.health();
-      return { healthy: h.healthy, checks: { consumer: { healthy: h.healthy, detail: JSON.stringify(h.details) } } };
+      return { healthy: h.healthy, checks: { consumer: { healthy: h.healthy, detail: JSON.stringify(h.details) } }, tooOldTrades: h.details.tooOldTrades };
     },
     stop: () =>
       (stopped ??= (async () => {

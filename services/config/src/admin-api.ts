@@ -10,7 +10,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CvdError, RateLimitedLog, type Logger } from '@cvd/common';
+import { CvdError, httpServerOptions, RateLimitedLog, type Logger } from '@cvd/common';
 import type { Market } from '@cvd/core';
 import { key } from '@cvd/schemas';
 import type { ConfigMetrics } from './metrics.js';
@@ -51,7 +51,7 @@ export interface AdminServerOptions {
   readonly metrics: ConfigMetrics;
   /** A client must send its request headers within this time (slowloris). @defaultValue 10000 */
   readonly headersTimeoutMs?: number;
-  /** A client must send its whole request within this time. @defaultValue 30000 */
+  /** A client must send its whole request within this time. @defaultValue 20000 */
   readonly requestTimeoutMs?: number;
 }
 
@@ -231,12 +231,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     send(res, reply.status, reply.body);
   };
 
-  const headersTimeout = options.headersTimeoutMs ?? 10_000;
-  const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
-  // Node checks these timeouts every `connectionsCheckingInterval` (30 s by default), which
-  // would stretch a 10 s headers timeout to 40 s: check at a tenth of the shorter one.
-  const connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 10)));
-  const server = createServer({ connectionsCheckingInterval, headersTimeout, requestTimeout }, (req, res) => {
+  const serverOptions = httpServerOptions({
+    ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+  });
+  const server = createServer(serverOptions, (req, res) => {
     const route = { value: 'other' };
     const started = Date.now();
     handle(req, res, route)

@@ -9,6 +9,8 @@ import { MARKETS } from '@cvd/core';
 import { buildSimOptions, SIM_ARG_SPEC, SIM_OPTIONS_HELP, type SimArgs } from './sim-options.js';
 import { simulatorEnv } from './sim.js';
 import { describeEndpoints, stackOptionsFromEnv } from './stack.js';
+import { refuseStaleReplay } from './replay-check.js';
+import { cliLogger } from './data-env.js';
 import { Supervisor } from './supervisor.js';
 
 export const RUN_HELP = `Usage: cvd run [--sim [simulator options]] [--config FILE] [--aggregators N]
@@ -25,6 +27,10 @@ configures its symbols automatically. Ctrl-C stops everything cleanly.
 
 ${SIM_OPTIONS_HELP}
   (--sim-file F --sim-market M are accepted as aliases of --file/--market)
+
+A --file replay into a stack that already holds trades at or after the file's first trade
+(e.g. the demo ran before) is refused at start with one line and exit status 1: the
+aggregator would drop every replayed trade as too old. Run \`cvd stack reset\` first.
 `;
 
 type RunArgs = SimArgs & { sim?: boolean; config?: string; aggregators?: string; 'keep-stack'?: boolean; 'sim-file'?: string[]; 'sim-market'?: string; help?: boolean };
@@ -73,7 +79,7 @@ export async function runCommand(argv: string[], out: (s: string) => void): Prom
   const replicas = a.aggregators === undefined ? 1 : Number(a.aggregators);
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 32) throw new CliUsageError('--aggregators expects a whole number from 1 to 32');
   const repo = findRepoRoot();
-  const simOptions = a.sim ? { ...buildSimOptions(a, Date.now()), start: 'first-subscriber' as const } : undefined;
+  const simOptions = a.sim ? buildSimOptions(a, Date.now()) : undefined;
   const configFile = a.config ?? join(repo, 'config', 'symbols.yaml');
   if (!a.sim && !existsSync(configFile)) throw new CliUsageError(`symbol file ${configFile} not found; pass --config FILE or use --sim`);
 
@@ -94,6 +100,15 @@ export async function runCommand(argv: string[], out: (s: string) => void): Prom
     symbolsFile = join(runDir, 'symbols.yaml');
     writeFileSync(symbolsFile, yaml);
     out(`Binance simulator on 127.0.0.1:${sim.port} serving ${count} symbols (written to ${symbolsFile})`);
+    // A replay of history into a stack holding newer trades would drop every trade: refuse (replay-check.ts).
+    if (a.file?.length) {
+      const check = { brokers: endpoints.kafka.brokers, topic: process.env.TOPIC_TRADES || 'cvd.trades.v1', fileFirstMs: sim.firstTradeTimeMs(), logger: cliLogger('silent'), warn: out };
+      await refuseStaleReplay(check).catch(async (err: unknown) => {
+        await sim?.stop();
+        if (!alreadyRunning && !a['keep-stack']) await stackDown(stackOpts);
+        throw err;
+      });
+    }
   } else {
     out(`live Binance, symbols from ${configFile}`);
   }

@@ -18,6 +18,8 @@ test('speed, fast, seed, markets, lifetime and faults', () => {
   assert.equal(o.markets?.usdm?.connectionLifetimeMs, 120_000);
   assert.deepEqual(o.faults?.map((f) => f.kind), ['disconnect-every', 'skip', 'duplicate', 'reorder', 'malformed', 'silence', 'rest-refuse']);
   assert.deepEqual(buildSimOptions({ fast: true }, NOW).pace, { mode: 'fast' });
+  assert.equal(buildSimOptions({ fast: true }, NOW).start, 'first-subscriber', 'trades wait for the first subscriber by default');
+  assert.equal(buildSimOptions({ fast: true, 'start-now': true }, NOW).start, 'immediate');
 });
 
 test('file replay needs a market and infers the CSV symbol from data.binance.vision names', () => {

@@ -17,6 +17,7 @@ export interface SimArgs {
   'start-time'?: string;
   lifetime?: string;
   'trades-per-symbol'?: string;
+  'start-now'?: boolean;
 }
 
 export const SIM_ARG_SPEC = {
@@ -33,6 +34,7 @@ export const SIM_ARG_SPEC = {
   'start-time': { type: 'string' },
   lifetime: { type: 'string' },
   'trades-per-symbol': { type: 'string' },
+  'start-now': { type: 'boolean' },
 } as const;
 
 export const SIM_OPTIONS_HELP = `Simulator options:
@@ -45,6 +47,9 @@ export const SIM_OPTIONS_HELP = `Simulator options:
                          (repeatable); needs --market, and --symbol for CSV (else from the name)
   --speed X              replay at X times real time (default 1 = real time)
   --fast                 as fast as the client reads
+  --start-now            start the trades at once; by default they start when the first
+                         client subscribes to an aggTrade stream, so a client connecting
+                         after start-up still gets every trade (--fast, --trades-per-symbol)
   --port P               simulator port (default 0 = any free port)
   --lifetime D           forced connection lifetime, e.g. 2m (default 24h, as Binance)
   --fault F              fault, repeatable: disconnect-every=N, skip-every=N, duplicate=P,
@@ -138,7 +143,7 @@ export function buildSimOptions(a: SimArgs, now: number): SimulatorOptions {
     port: int('port', a.port, 0),
     sources,
     pace,
-    start: 'immediate',
+    start: a['start-now'] ? 'immediate' : 'first-subscriber',
     faults: (a.fault ?? []).map(parseFault),
     ...(lifetime ? { markets: Object.fromEntries(MARKETS.map((m) => [m, { connectionLifetimeMs: lifetime }])) } : {}),
   };

@@ -39,3 +39,18 @@ test('import targets: market from the path, symbol from the name, options overri
   assert.throws(() => importTargets(['/tmp/x.csv'], 'spot', undefined), /cannot tell the symbol/);
   assert.throws(() => importTargets(['/tmp/x.csv'], 'spot', "BAD'SYM"), /invalid symbol/);
 });
+
+test('status: too-old trades per symbol from the aggregator metrics, and one line naming the fix', async () => {
+  const { tooOldFromMetrics, tooOldLine } = await import('./status.js');
+  const text = [
+    '# TYPE cvd_aggregator_too_old_trades_total counter',
+    'cvd_aggregator_too_old_trades_total{market="usdm",symbol="BTCUSDT",reason="beyond-horizon",service="aggregator"} 8807',
+    'cvd_aggregator_too_old_trades_total{market="usdm",symbol="BTCUSDT",reason="settled-id",service="aggregator"} 3',
+    'cvd_aggregator_too_old_trades_total{market="spot",symbol="ETHUSDT",reason="beyond-horizon",service="aggregator"} 5',
+    'cvd_aggregator_dead_letters_total{reason="beyond-horizon"} 8812',
+  ].join('\n');
+  const t = tooOldFromMetrics(text);
+  assert.deepEqual(t, { 'usdm:BTCUSDT': { 'beyond-horizon': 8807, 'settled-id': 3 }, 'spot:ETHUSDT': { 'beyond-horizon': 5 } });
+  assert.equal(tooOldLine(t), 'aggregator: 8815 trades refused as too old and dead-lettered (usdm:BTCUSDT 8810 beyond-horizon/settled-id, spot:ETHUSDT 5 beyond-horizon); replaying history into a used stack? run `cvd stack reset`');
+  assert.equal(tooOldLine(tooOldFromMetrics('')), 'aggregator: no trades refused as too old');
+});

@@ -8,7 +8,8 @@ export const STATUS_HELP = `Usage: cvd status [--top N] [--json]
 
 One look at the pipeline: Kafka and QuestDB up?; the config, ingest and aggregator services'
 /health (ops ports 9465, 9464, 9466); the aggregator group's consumer lag on the trades topic;
-ingest connections and gaps (from its /metrics); the newest bar of the N most recently updated
+ingest connections and gaps (from its /metrics); trades the aggregator refused as too old per
+symbol (a replay into a used stack: run \`cvd stack reset\`); the newest bar of the N most recently updated
 symbols. Exit status 1 when Kafka or QuestDB is down (a service not running is reported only).
 
   --top N   symbols in the last-bar table (default 10)
@@ -28,6 +29,27 @@ export function sumMetrics(text: string, names: readonly string[]): Record<strin
     if (m && m[1] !== undefined && m[1] in out) out[m[1]] = (out[m[1]] ?? 0) + Number(m[2]);
   }
   return out;
+}
+
+/** `cvd_aggregator_too_old_trades_total` by `market:symbol` and reason (only symbols that had one). */
+export function tooOldFromMetrics(text: string): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const m of text.matchAll(/^cvd_aggregator_too_old_trades_total\{([^}]*)\}\s+(\S+)/gm)) {
+    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    const k = `${labels.market ?? '?'}:${labels.symbol ?? '?'}`;
+    const byReason = (out[k] ??= {});
+    byReason[labels.reason ?? '?'] = (byReason[labels.reason ?? '?'] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+/** One line about the too-old trades, with the fix when there are any. */
+export function tooOldLine(tooOld: Record<string, Record<string, number>>): string {
+  const entries = Object.entries(tooOld).map(([k, r]) => [k, Object.values(r).reduce((a, b) => a + b, 0), Object.keys(r).join('/')] as const);
+  if (entries.length === 0) return 'aggregator: no trades refused as too old';
+  const total = entries.reduce((a, [, n]) => a + n, 0);
+  const top = [...entries].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n, r]) => `${k} ${n} ${r}`).join(', ');
+  return `aggregator: ${total} trades refused as too old and dead-lettered (${top}${entries.length > 5 ? `, … ${entries.length} symbols` : ''}); replaying history into a used stack? run \`cvd stack reset\``;
 }
 
 async function probe(url: string): Promise<{ up: boolean; detail: string }> {
@@ -116,6 +138,12 @@ export async function statusCommand(argv: string[], io: Io, envSource: NodeJS.Pr
   } catch {
     /* ingest not running: reported above */
   }
+  try {
+    const res = await fetch(`${env.ops.aggregator}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    if (res.ok) report.tooOldTrades = tooOldFromMetrics(await res.text());
+  } catch {
+    /* aggregator not running: reported above */
+  }
   report.components = components.map(([name, up, detail]) => ({ name, up, detail }));
 
   if (values.json) {
@@ -129,6 +157,8 @@ export async function statusCommand(argv: string[], io: Io, envSource: NodeJS.Pr
       io.out(`ingest: ${ing.cvd_ingest_connections_open} connections open for ${ing.cvd_ingest_streams} streams, ${ing.cvd_ingest_reconnects_total} reconnects; ` +
         `gaps ${ing.cvd_ingest_gaps_total} (${ing.cvd_ingest_gap_ids_total} ids), ${ing.cvd_ingest_open_hole_ids} ids still missing, ${ing.cvd_ingest_unrecoverable_total} unrecoverable`);
     } else io.out('ingest: metrics not reachable');
+    const tooOld = report.tooOldTrades as Record<string, Record<string, number>> | undefined;
+    io.out(tooOld ? tooOldLine(tooOld) : 'aggregator: metrics not reachable');
     const bars = report.lastBars;
     if (Array.isArray(bars)) {
       const now = Date.now();

@@ -63,8 +63,8 @@ interface Refusal {
   readonly err: unknown;
 }
 
-/** Thrown inside the drain loop when `close()` abandoned what is left. */
-class Abandoned extends Error {}
+/** Thrown inside the drain loop when `close()` abandoned what is left (the producer is closed). */
+const abandonedError = (): KafkaError => new KafkaError('not-connected', 'producer closed: the unsent rest of the queue was abandoned');
 
 /**
  * An idempotent (acks=all, one request in flight) producer that gathers messages into batches
@@ -188,7 +188,7 @@ export class BatchingProducer {
     try {
       while (this.queue.length && !this.failure && !this.abandoned) await this.sendOrSplit(this.queue.slice(0, this.nextCount()));
     } catch (err) {
-      if (err instanceof Abandoned) return;
+      if (this.abandoned && err instanceof KafkaError && err.code === 'not-connected') return;
       if (err instanceof KafkaError && err.code === 'send-timeout') {
         this.failure = err;
         // With a callback, the caller reports it (the service's one line before it exits).
@@ -245,7 +245,7 @@ export class BatchingProducer {
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     for (;;) {
-      if (this.abandoned) throw new Abandoned();
+      if (this.abandoned) throw abandonedError();
       const started = Date.now();
       try {
         if (this.needsConnect) {
@@ -262,7 +262,7 @@ export class BatchingProducer {
         this.opts.onSent?.(batch.length, Date.now() - started);
         return undefined;
       } catch (err) {
-        if (this.abandoned) throw new Abandoned();
+        if (this.abandoned) throw abandonedError();
         const reason = refusalReason(err);
         // The broker may have appended the partitions of this request it did not refuse;
         // resending a part of them under the same producer id would break its sequence
